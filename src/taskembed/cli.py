@@ -1,0 +1,145 @@
+"""The `taskembed` command: info, encode, calibrate. User errors print one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from taskembed.errors import TaskembedError
+from taskembed.types import EmbeddingType
+
+DEFAULT_CHUNK_ROWS = 4096
+
+
+def _add_model(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="default", help="bundled name, local folder or hub id (default: default)")
+
+
+def _add_text_fields(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-field", default="text", help="field holding the text in .jsonl/.csv/.tsv/.parquet")
+    parser.add_argument("--id-field", default=None, help="field holding the row id (default: the row number)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taskembed", description="Task-targeted text embeddings.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    info = commands.add_parser("info", help="show what a model is and accepts")
+    info.add_argument("model", nargs="?", default="default")
+
+    encode = commands.add_parser("encode", help="embed a file of texts (resumable)")
+    encode.add_argument("input", type=Path, help=".txt (one text per line), .jsonl, .csv, .tsv or .parquet")
+    encode.add_argument("-o", "--output", type=Path, required=True, help=".npy, .parquet (id + vector) or .jsonl")
+    _add_model(encode)
+    _add_text_fields(encode)
+    encode.add_argument("--task", default=None)
+    encode.add_argument("--prompt", default=None, help="text prefix (overrides the task's prompt)")
+    encode.add_argument("--dimensions", type=int, default=None, help="Matryoshka truncation")
+    encode.add_argument("--embedding-type", default="float", choices=[t.value for t in EmbeddingType])
+    encode.add_argument("--ranges", type=Path, default=None, help="int8/uint8 ranges file from `taskembed calibrate`")
+    encode.add_argument("--no-normalize", action="store_true", help="skip L2 normalization")
+    encode.add_argument("--no-truncate", action="store_true", help="fail on over-long inputs instead of cutting")
+    encode.add_argument("--batch-tokens", type=int, default=None, help="padded tokens per forward pass")
+    encode.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per resumable chunk")
+    encode.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    encode.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    calib = commands.add_parser("calibrate", help="compute int8/uint8 ranges from sample texts")
+    calib.add_argument("input", type=Path)
+    calib.add_argument("-o", "--output", type=Path, required=True,
+                       help="ranges file; save it as quantization_ranges.json in a model folder to make it the default")
+    _add_model(calib)
+    _add_text_fields(calib)
+    calib.add_argument("--task", default=None)
+    calib.add_argument("--dimensions", default=None, help="comma-separated sizes (default: the full size)")
+    calib.add_argument("--max-texts", type=int, default=100_000)
+    return parser
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import taskembed
+
+    _out(json.dumps(taskembed.load(args.model).info.as_dict(), indent=2))
+    return 0
+
+
+def _ranges_for(path: Path | None, dimensions: int | None, full: int) -> object:
+    if path is None:
+        return None
+    from taskembed.errors import InputError
+    from taskembed.quantization_ranges import load_ranges_file
+
+    ranges = load_ranges_file(path)
+    dims = dimensions or full
+    if dims not in ranges:
+        raise InputError(f"{path} has no ranges for dimensions={dims} (it has {sorted(ranges)})")
+    return ranges[dims]
+
+
+def _cmd_encode(args: argparse.Namespace) -> int:
+    import taskembed
+    from taskembed.bulk import BulkJob, run_bulk
+    from taskembed.io.readers import InputSpec
+    from taskembed.options import EncodeOptions
+
+    embedder = taskembed.load(args.model)
+    options = EncodeOptions.create(
+        embedding_type=args.embedding_type, task=args.task, prompt=args.prompt, dimensions=args.dimensions,
+        normalized=not args.no_normalize, truncate=not args.no_truncate, batch_tokens=args.batch_tokens,
+        ranges=_ranges_for(args.ranges, args.dimensions, embedder.info.dimension),
+    )
+    job = BulkJob(InputSpec(args.input, args.text_field, args.id_field), args.output, options,
+                  chunk_rows=args.chunk_rows, overwrite=args.overwrite)
+    summary = run_bulk(embedder, job, progress=not args.quiet)
+    resumed = f", {summary.resumed_chunks} chunk(s) resumed" if summary.resumed_chunks else ""
+    cut = f", {summary.truncated} cut at {embedder.info.max_tokens} tokens" if summary.truncated else ""
+    _out(f"wrote {summary.rows} embeddings to {args.output} in {summary.seconds:.1f}s{resumed}{cut}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import taskembed
+    from taskembed.calibration import calibrate_model
+    from taskembed.io.readers import InputSpec, read_rows
+    from taskembed.quantization_ranges import save_ranges_file
+
+    embedder = taskembed.load(args.model)
+    rows = read_rows(InputSpec(args.input, args.text_field, args.id_field))
+    texts = [text for _, text in itertools.islice(rows, args.max_texts)]
+    dims = [int(d) for d in args.dimensions.split(",")] if args.dimensions else [embedder.info.dimension]
+    ranges = calibrate_model(embedder, texts, dims, task=args.task)
+    save_ranges_file(args.output, ranges, source=f"{embedder.info.name} on {len(texts)} texts of {args.input.name}")
+    _out(f"wrote ranges for dimensions {sorted(ranges)} from {len(texts)} texts to {args.output}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "info": _cmd_info,
+    "encode": _cmd_encode,
+    "calibrate": _cmd_calibrate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except TaskembedError as error:
+        sys.stderr.write(f"taskembed: error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("taskembed: interrupted; finished chunks are kept, run the same command to resume\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The embedding pipeline, one module per stage."""

@@ -1,0 +1,53 @@
+"""The forward pass: padded batches through backbone, pooling and heads, under inference mode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from taskembed.encode.batching import TokenBatch, pad_batch, plan_batches
+from taskembed.encode.pooling import mask_prompt, pool
+from taskembed.encode.tokenize import Tokenized
+from taskembed.models.loaded import LoadedModel
+
+
+def embed_batch(model: LoadedModel, batch: TokenBatch, prompt_length: int = 0) -> torch.Tensor:
+    """Pooled (and head-projected) embeddings of one padded batch, before normalization."""
+    tokens = model.backbone(batch.input_ids, batch.attention_mask)
+    mask = batch.attention_mask
+    if prompt_length and not model.include_prompt:
+        mask = mask_prompt(mask, prompt_length)
+    pooled = pool(tokens, mask, model.pooling)
+    for head in model.heads:
+        pooled = head(pooled)
+    return pooled
+
+
+def embed_tokenized(
+    model: LoadedModel,
+    tokenized: Tokenized,
+    *,
+    batch_tokens: int,
+    prompt_length: int = 0,
+    progress: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Embed every tokenized text, in length-sorted batches; rows come back in input order.
+
+    ``progress`` shows a token-rate bar; ``on_rows`` is called with the row count of every finished batch.
+    """
+    lengths = tokenized.lengths
+    output = np.zeros((lengths.size, model.info.dimension), dtype=np.float32)
+    with torch.inference_mode(), tqdm(
+        total=int(lengths.sum()), disable=not progress, unit="tok", unit_scale=True, desc="encode"
+    ) as bar:
+        for indices in plan_batches(lengths, batch_tokens):
+            batch = pad_batch([tokenized.ids[i] for i in indices], model.tokenizer.pad_id)
+            output[indices] = embed_batch(model, batch, prompt_length).float().numpy()
+            bar.update(batch.real_tokens)
+            if on_rows is not None:
+                on_rows(len(indices))
+    return output

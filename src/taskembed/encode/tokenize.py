@@ -1,0 +1,86 @@
+"""Texts -> token ids, with exact token counts and truncation you can see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Encoding, Tokenizer
+
+from taskembed.errors import InputTooLongError, ModelLoadError
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """Token ids per text (special tokens included) and what truncation did."""
+
+    ids: list[np.ndarray]
+    original_counts: np.ndarray
+    truncated: tuple[int, ...]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Token count of every text as fed to the model."""
+        return np.fromiter((len(row) for row in self.ids), dtype=np.int64, count=len(self.ids))
+
+
+class TextTokenizer:
+    """A fast (Rust) tokenizer that counts tokens before cutting, so no cut is silent."""
+
+    def __init__(self, backend: Tokenizer, *, pad_id: int, token_type_ids: bool, lowercase: bool = False) -> None:
+        self._backend = Tokenizer.from_str(backend.to_str())
+        self._backend.no_padding()
+        self._backend.no_truncation()
+        self._specials = self._backend.num_special_tokens_to_add(False)
+        self.pad_id = pad_id
+        self.token_type_ids = token_type_ids
+        self.lowercase = lowercase
+
+    @classmethod
+    def from_folder(cls, folder: Path, *, lowercase: bool = False) -> TextTokenizer:
+        """Load the tokenizer saved in a model folder (tokenizer.json or a convertible vocabulary)."""
+        from transformers import AutoTokenizer
+
+        try:
+            hf = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+        except (OSError, ValueError) as error:
+            raise ModelLoadError(f"cannot load the tokenizer in {folder}: {error}") from error
+        backend = getattr(hf, "backend_tokenizer", None)
+        if backend is None:
+            raise ModelLoadError(f"{folder}: taskembed needs a fast tokenizer (tokenizer.json)")
+        pad_id = hf.pad_token_id if hf.pad_token_id is not None else 0
+        return cls(
+            backend, pad_id=pad_id, token_type_ids="token_type_ids" in hf.model_input_names, lowercase=lowercase
+        )
+
+    def _encode_content(self, texts: list[str]) -> list[Encoding]:
+        """Encode without special tokens, padding or truncation."""
+        if self.lowercase:
+            texts = [text.lower() for text in texts]
+        return self._backend.encode_batch(texts, add_special_tokens=False)
+
+    def tokenize(self, texts: list[str], *, limit: int, truncate: bool) -> Tokenized:
+        """Tokenize ``texts``; cut at ``limit`` tokens when ``truncate``, else raise naming the input."""
+        encodings = self._encode_content(texts)
+        counts = np.fromiter((len(e.ids) + self._specials for e in encodings), dtype=np.int64, count=len(texts))
+        over = np.flatnonzero(counts > limit)
+        if over.size and not truncate:
+            raise InputTooLongError(int(over[0]), int(counts[over[0]]), limit)
+        for index in over:
+            encodings[index].truncate(limit - self._specials)
+        ids = [np.asarray(self._backend.post_process(e).ids, dtype=np.int64) for e in encodings]
+        return Tokenized(ids=ids, original_counts=counts, truncated=tuple(int(i) for i in over))
+
+    def count_tokens(self, texts: list[str]) -> np.ndarray:
+        """Token counts (special tokens included) without cutting anything."""
+        encodings = self._encode_content(texts)
+        return np.fromiter((len(e.ids) + self._specials for e in encodings), dtype=np.int64, count=len(texts))
+
+    def prompt_length(self, prompt: str) -> int:
+        """Tokens a prompt occupies at the start of a sequence (leading special tokens included).
+
+        As sentence-transformers counts it: the prompt tokenized alone, minus the trailing special token.
+        """
+        encoding = self._backend.encode(prompt.lower() if self.lowercase else prompt)
+        return max(len(encoding.ids) - 1, 0)

@@ -1,0 +1,1 @@
+"""Reading texts from files and writing embeddings to files, streaming."""

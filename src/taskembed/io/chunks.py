@@ -1,0 +1,50 @@
+"""A folder of finished chunks of a bulk job; each chunk file appears atomically or not at all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+
+class ChunkStore:
+    """Chunk ``i`` is ``chunk-{i:06d}.npz`` holding ``ids`` and ``embeddings``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, index: int) -> Path:
+        return self.folder / f"chunk-{index:06d}.npz"
+
+    def has(self, index: int) -> bool:
+        """Whether chunk ``index`` was finished."""
+        return self._path(index).is_file()
+
+    def write(self, index: int, ids: np.ndarray, embeddings: np.ndarray) -> None:
+        """Store one finished chunk: write a temporary file, flush it to disk, then rename."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self._path(index).with_suffix(".tmp")
+        with tmp.open("wb") as handle:
+            np.savez(handle, ids=ids, embeddings=embeddings)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(self._path(index))
+
+    def count(self) -> int:
+        """Number of finished chunks (they are written in order)."""
+        return sum(1 for _ in self.folder.glob("chunk-*.npz")) if self.folder.is_dir() else 0
+
+    def read_all(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (ids, embeddings) of every finished chunk in order, one chunk in memory at a time."""
+        index = 0
+        while self.has(index):
+            with np.load(self._path(index), allow_pickle=False) as data:
+                yield data["ids"], data["embeddings"]
+            index += 1
+
+    def remove(self) -> None:
+        """Delete the folder and everything in it."""
+        shutil.rmtree(self.folder, ignore_errors=True)

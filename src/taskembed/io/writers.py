@@ -1,0 +1,84 @@
+"""Final output files assembled from finished chunks: .npy, .parquet (id + vector) or .jsonl."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taskembed.errors import InputError
+from taskembed.io.chunks import ChunkStore
+
+Writer = Callable[[ChunkStore, Path], None]
+
+
+def _write_npy(store: ChunkStore, tmp: Path) -> None:
+    shapes = [(emb.shape, emb.dtype) for _, emb in store.read_all()]
+    total = sum(shape[0] for shape, _ in shapes)
+    width = shapes[0][0][1:] if shapes else (0,)
+    dtype = np.result_type(*[dtype for _, dtype in shapes]) if shapes else np.float32
+    array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(total, *width))
+    start = 0
+    for _, embeddings in store.read_all():
+        array[start : start + len(embeddings)] = embeddings
+        start += len(embeddings)
+    array.flush()
+    del array
+
+
+def _arrow_vectors(embeddings: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    if embeddings.ndim == 1:  # base64 strings
+        return pa.array(embeddings.tolist(), type=pa.string())
+    return pa.FixedSizeListArray.from_arrays(pa.array(embeddings.reshape(-1)), embeddings.shape[1])
+
+
+def _write_parquet(store: ChunkStore, tmp: Path) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("Parquet output needs pyarrow: pip install 'taskembed[parquet]'") from None
+    writer = None
+    try:
+        for ids, embeddings in store.read_all():
+            table = pa.table({"id": pa.array(ids.tolist()), "embedding": _arrow_vectors(embeddings)})
+            writer = writer or pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pq.write_table(pa.table({"id": pa.array([], pa.int64()), "embedding": pa.array([], pa.string())}), tmp)
+
+
+def _json_lines(ids: np.ndarray, embeddings: np.ndarray) -> Iterable[str]:
+    for row_id, vector in zip(ids.tolist(), embeddings.tolist(), strict=True):
+        yield json.dumps({"id": row_id, "embedding": vector}, separators=(",", ":")) + "\n"
+
+
+def _write_jsonl(store: ChunkStore, tmp: Path) -> None:
+    with tmp.open("w", encoding="utf-8") as handle:
+        for ids, embeddings in store.read_all():
+            handle.writelines(_json_lines(ids, embeddings))
+
+
+WRITERS: dict[str, Writer] = {".npy": _write_npy, ".parquet": _write_parquet, ".jsonl": _write_jsonl}
+
+
+def check_output(path: Path) -> None:
+    """Raise an InputError if taskembed cannot write this kind of file."""
+    if path.suffix.lower() not in WRITERS:
+        raise InputError(f"cannot write {path}: use one of {', '.join(WRITERS)}")
+
+
+def assemble(store: ChunkStore, output: Path) -> None:
+    """Write ``output`` from the store's chunks to a temporary file, then rename it into place."""
+    check_output(output)
+    tmp = output.with_name(output.name + ".tmp")
+    WRITERS[output.suffix.lower()](store, tmp)
+    tmp.replace(output)

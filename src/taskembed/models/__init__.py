@@ -1,0 +1,1 @@
+"""Resolving model references and loading checkpoints into a LoadedModel."""

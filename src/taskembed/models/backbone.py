@@ -1,0 +1,70 @@
+"""Backbones from transformers, loaded from safetensors only and checked for missing weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from taskembed.errors import ModelLoadError
+from taskembed.models.files import read_json
+from taskembed.models.safety import refuse_remote_code, safetensors_files
+
+# Weights a sentence-embedding checkpoint may lack or carry without harm (task heads, buffers).
+IGNORED_KEY_PARTS = ("pooler.", "cls.", "lm_head", "position_ids")
+
+
+class TransformerEncoder(nn.Module):
+    """A transformers model reduced to (input_ids, attention_mask) -> last hidden state (B, L, H)."""
+
+    def __init__(self, model: nn.Module, *, token_type_ids: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.token_type_ids = token_type_ids
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Run the transformer and return its last hidden state."""
+        extra = {"token_type_ids": torch.zeros_like(input_ids)} if self.token_type_ids else {}
+        output = self.model(input_ids=input_ids, attention_mask=attention_mask, **extra)
+        return output.last_hidden_state  # type: ignore[no-any-return]
+
+
+def _relevant(keys: list[str]) -> list[str]:
+    return [key for key in keys if not any(part in key for part in IGNORED_KEY_PARTS)]
+
+
+def load_transformer(folder: Path, *, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """Load ``folder`` with ``AutoModel`` (SDPA attention), refusing pickle, remote code and misfits."""
+    from transformers import AutoModel
+
+    from transformers.utils import logging as hf_logging
+
+    refuse_remote_code(read_json(folder / "config.json"), folder)
+    safetensors_files(folder)
+    bar_was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # transformers' per-tensor loading bar is noise for our users
+    try:
+        model, loading = AutoModel.from_pretrained(
+            str(folder),
+            attn_implementation="sdpa",
+            use_safetensors=True,
+            trust_remote_code=False,
+            dtype=dtype,
+            output_loading_info=True,
+        )
+    except (OSError, ValueError, RuntimeError) as error:
+        raise ModelLoadError(f"cannot load the weights in {folder}: {error}") from error
+    finally:
+        if bar_was_on:
+            hf_logging.enable_progress_bar()
+    missing = _relevant(list(loading.get("missing_keys", [])))
+    unexpected = _relevant(list(loading.get("unexpected_keys", [])))
+    mismatched = list(loading.get("mismatched_keys", []))
+    if missing or unexpected or mismatched:
+        raise ModelLoadError(
+            f"the weights in {folder} do not fit its config (missing {missing[:5]}, unexpected {unexpected[:5]}, "
+            f"wrong shape {mismatched[:5]}); the checkpoint may be corrupt or need an architecture "
+            "taskembed does not implement"
+        )
+    return model.eval()  # type: ignore[no-any-return]

@@ -54,8 +54,13 @@ def _fingerprint(job: BulkJob, embedder: Embedder) -> dict[str, Any]:
     options = {k: v for k, v in asdict(job.options).items() if k not in ("ranges", "embedding_types")}
     return {
         "format": JOB_FORMAT,
-        "input": {"path": str(job.source.path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                  "text_field": job.source.text_field, "id_field": job.source.id_field},
+        "input": {
+            "path": str(job.source.path.resolve()),
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "text_field": job.source.text_field,
+            "id_field": job.source.id_field,
+        },
         "model": {"name": embedder.info.name, "path": embedder.info.path},
         "options": options,
         "embedding_type": job.options.embedding_types[0].value,
@@ -67,7 +72,7 @@ def _fingerprint(job: BulkJob, embedder: Embedder) -> dict[str, Any]:
 def _check_resumable(job: BulkJob, fingerprint: dict[str, Any]) -> None:
     """Start a work folder, or make sure an existing one was made by the same command."""
     job_file = job.work_dir / JOB_FILE
-    if job_file.is_file():
+    if job_file.is_file() and ChunkStore(job.work_dir).count():
         if json.loads(job_file.read_text(encoding="utf-8")) != fingerprint:
             raise InputError(
                 f"{job.work_dir} holds an unfinished run with other arguments or another input; "

@@ -16,11 +16,15 @@ DEFAULT_CHUNK_ROWS = 4096
 
 
 def _add_model(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default="default", help="bundled name, local folder or hub id (default: default)")
+    parser.add_argument(
+        "--model", default="default", help="bundled name, local folder or hub id (default: default)"
+    )
 
 
 def _add_text_fields(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--text-field", default="text", help="field holding the text in .jsonl/.csv/.tsv/.parquet")
+    parser.add_argument(
+        "--text-field", default="text", help="field holding the text in .jsonl/.csv/.tsv/.parquet"
+    )
     parser.add_argument("--id-field", default=None, help="field holding the row id (default: the row number)")
 
 
@@ -33,16 +37,22 @@ def _build_parser() -> argparse.ArgumentParser:
 
     encode = commands.add_parser("encode", help="embed a file of texts (resumable)")
     encode.add_argument("input", type=Path, help=".txt (one text per line), .jsonl, .csv, .tsv or .parquet")
-    encode.add_argument("-o", "--output", type=Path, required=True, help=".npy, .parquet (id + vector) or .jsonl")
+    encode.add_argument(
+        "-o", "--output", type=Path, required=True, help=".npy, .parquet (id + vector) or .jsonl"
+    )
     _add_model(encode)
     _add_text_fields(encode)
     encode.add_argument("--task", default=None)
     encode.add_argument("--prompt", default=None, help="text prefix (overrides the task's prompt)")
     encode.add_argument("--dimensions", type=int, default=None, help="Matryoshka truncation")
     encode.add_argument("--embedding-type", default="float", choices=[t.value for t in EmbeddingType])
-    encode.add_argument("--ranges", type=Path, default=None, help="int8/uint8 ranges file from `taskembed calibrate`")
+    encode.add_argument(
+        "--ranges", type=Path, default=None, help="int8/uint8 ranges file from `taskembed calibrate`"
+    )
     encode.add_argument("--no-normalize", action="store_true", help="skip L2 normalization")
-    encode.add_argument("--no-truncate", action="store_true", help="fail on over-long inputs instead of cutting")
+    encode.add_argument(
+        "--no-truncate", action="store_true", help="fail on over-long inputs instead of cutting"
+    )
     encode.add_argument("--batch-tokens", type=int, default=None, help="padded tokens per forward pass")
     encode.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per resumable chunk")
     encode.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -50,8 +60,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     calib = commands.add_parser("calibrate", help="compute int8/uint8 ranges from sample texts")
     calib.add_argument("input", type=Path)
-    calib.add_argument("-o", "--output", type=Path, required=True,
-                       help="ranges file; save it as quantization_ranges.json in a model folder to make it the default")
+    calib.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="ranges file; save it as quantization_ranges.json in a model folder to make it the default",
+    )
     _add_model(calib)
     _add_text_fields(calib)
     calib.add_argument("--task", default=None)
@@ -92,12 +107,22 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
     embedder = taskembed.load(args.model)
     options = EncodeOptions.create(
-        embedding_type=args.embedding_type, task=args.task, prompt=args.prompt, dimensions=args.dimensions,
-        normalized=not args.no_normalize, truncate=not args.no_truncate, batch_tokens=args.batch_tokens,
+        embedding_type=args.embedding_type,
+        task=args.task,
+        prompt=args.prompt,
+        dimensions=args.dimensions,
+        normalized=not args.no_normalize,
+        truncate=not args.no_truncate,
+        batch_tokens=args.batch_tokens,
         ranges=_ranges_for(args.ranges, args.dimensions, embedder.info.dimension),
     )
-    job = BulkJob(InputSpec(args.input, args.text_field, args.id_field), args.output, options,
-                  chunk_rows=args.chunk_rows, overwrite=args.overwrite)
+    job = BulkJob(
+        InputSpec(args.input, args.text_field, args.id_field),
+        args.output,
+        options,
+        chunk_rows=args.chunk_rows,
+        overwrite=args.overwrite,
+    )
     summary = run_bulk(embedder, job, progress=not args.quiet)
     resumed = f", {summary.resumed_chunks} chunk(s) resumed" if summary.resumed_chunks else ""
     cut = f", {summary.truncated} cut at {embedder.info.max_tokens} tokens" if summary.truncated else ""
@@ -116,7 +141,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     texts = [text for _, text in itertools.islice(rows, args.max_texts)]
     dims = [int(d) for d in args.dimensions.split(",")] if args.dimensions else [embedder.info.dimension]
     ranges = calibrate_model(embedder, texts, dims, task=args.task)
-    save_ranges_file(args.output, ranges, source=f"{embedder.info.name} on {len(texts)} texts of {args.input.name}")
+    save_ranges_file(
+        args.output, ranges, source=f"{embedder.info.name} on {len(texts)} texts of {args.input.name}"
+    )
     _out(f"wrote ranges for dimensions {sorted(ranges)} from {len(texts)} texts to {args.output}")
     return 0
 

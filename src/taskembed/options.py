@@ -14,11 +14,15 @@ if TYPE_CHECKING:
     from taskembed.models.info import ModelInfo
 
 
-def parse_embedding_types(value: str | EmbeddingType | Sequence[str | EmbeddingType]) -> tuple[EmbeddingType, ...]:
+def parse_embedding_types(
+    value: str | EmbeddingType | Sequence[str | EmbeddingType],
+) -> tuple[EmbeddingType, ...]:
     """Parse one type name or a list of them; raise an InputError listing valid names."""
     names = [value] if isinstance(value, str) else list(value)
     if not names:
-        raise InputError(f"embedding_type is an empty list; give one or more of: {valid_values(EmbeddingType)}")
+        raise InputError(
+            f"embedding_type is an empty list; give one or more of: {valid_values(EmbeddingType)}"
+        )
     types: list[EmbeddingType] = []
     for name in names:
         try:
@@ -68,7 +72,9 @@ class EncodeOptions:
             raise InputError(f"unknown task {self.task!r} for model {info.name}; valid tasks: {valid}")
         if self.dimensions is not None:
             _check_dimensions(self.dimensions, info)
-        if self.batch_tokens is not None and (not isinstance(self.batch_tokens, int) or self.batch_tokens < 1):
+        if self.batch_tokens is not None and (
+            not isinstance(self.batch_tokens, int) or self.batch_tokens < 1
+        ):
             raise InputError(f"batch_tokens must be a positive integer, got {self.batch_tokens!r}")
         return replace(self, dimensions=self.dimensions or info.dimension)
 
@@ -77,8 +83,11 @@ def _check_dimensions(dimensions: int, info: ModelInfo) -> None:
     if isinstance(dimensions, bool) or not isinstance(dimensions, int):
         raise InputError(f"dimensions must be an integer, got {dimensions!r}")
     if not 1 <= dimensions <= info.dimension:
-        hint = f" (trained Matryoshka sizes: {list(info.matryoshka_dimensions)})" if info.matryoshka_dimensions else ""
+        hint = (
+            f" (trained Matryoshka sizes: {list(info.matryoshka_dimensions)})"
+            if info.matryoshka_dimensions
+            else ""
+        )
         raise InputError(
-            f"dimensions={dimensions} is out of range for model {info.name}: "
-            f"choose 1..{info.dimension}{hint}"
+            f"dimensions={dimensions} is out of range for model {info.name}: choose 1..{info.dimension}{hint}"
         )

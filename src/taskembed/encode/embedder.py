@@ -79,11 +79,19 @@ class Embedder:
         if ranges is not None and not isinstance(ranges, QuantizationRanges):
             ranges = QuantizationRanges.from_array(ranges)
         options = EncodeOptions.create(
-            embedding_type=embedding_type, task=task, prompt=prompt, dimensions=dimensions,
-            normalized=normalized, truncate=truncate, batch_tokens=batch_tokens, ranges=ranges,
+            embedding_type=embedding_type,
+            task=task,
+            prompt=prompt,
+            dimensions=dimensions,
+            normalized=normalized,
+            truncate=truncate,
+            batch_tokens=batch_tokens,
+            ranges=ranges,
         )
         single = isinstance(texts, str)
-        result = self.embed([texts] if isinstance(texts, str) else texts, options, show_progress=show_progress)
+        result = self.embed(
+            [texts] if isinstance(texts, str) else texts, options, show_progress=show_progress
+        )
         output = result.output(options.many_types)
         if not single:
             return output
@@ -110,10 +118,13 @@ class Embedder:
         if tokenized.truncated:
             warnings.warn(
                 f"{len(tokenized.truncated)} input(s) were cut at {self.info.max_tokens} tokens "
-                f"(first: input {tokenized.truncated[0]})", InputTruncatedWarning, stacklevel=3,
+                f"(first: input {tokenized.truncated[0]})",
+                InputTruncatedWarning,
+                stacklevel=3,
             )
         pooled = embed_tokenized(
-            self.model, tokenized,
+            self.model,
+            tokenized,
             batch_tokens=options.batch_tokens or self.batch_tokens,
             prompt_length=self.model.tokenizer.prompt_length(prompt) if prompt else 0,
             progress=show_progress,
@@ -121,7 +132,10 @@ class Embedder:
         )
         dims = options.dimensions or self.info.dimension
         embeddings = postprocess.finish(
-            pooled, dimensions=dims, normalized=options.normalized, types=options.embedding_types,
+            pooled,
+            dimensions=dims,
+            normalized=options.normalized,
+            types=options.embedding_types,
             ranges=options.ranges or (self.model.ranges.get(dims) if options.normalized else None),
         )
         return EncodeResult(

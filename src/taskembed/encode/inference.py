@@ -41,9 +41,12 @@ def embed_tokenized(
     """
     lengths = tokenized.lengths
     output = np.zeros((lengths.size, model.info.dimension), dtype=np.float32)
-    with torch.inference_mode(), tqdm(
-        total=int(lengths.sum()), disable=not progress, unit="tok", unit_scale=True, desc="encode"
-    ) as bar:
+    with (
+        torch.inference_mode(),
+        tqdm(
+            total=int(lengths.sum()), disable=not progress, unit="tok", unit_scale=True, desc="encode"
+        ) as bar,
+    ):
         for indices in plan_batches(lengths, batch_tokens):
             batch = pad_batch([tokenized.ids[i] for i in indices], model.tokenizer.pad_id)
             output[indices] = embed_batch(model, batch, prompt_length).float().numpy()

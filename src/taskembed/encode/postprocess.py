@@ -54,7 +54,8 @@ def _quantize_steps(embeddings: np.ndarray, ranges: QuantizationRanges | None) -
         )
     if ranges.dimensions != embeddings.shape[1]:
         raise InputError(
-            f"quantization ranges cover {ranges.dimensions} dimensions but the output has {embeddings.shape[1]}"
+            f"quantization ranges cover {ranges.dimensions} dimensions "
+            f"but the output has {embeddings.shape[1]}"
         )
     step = (ranges.maximum - ranges.minimum) / 255.0
     return np.clip(np.rint((embeddings - ranges.minimum) / step), 0, 255)
@@ -99,4 +100,3 @@ def finish(
     if normalized:
         vectors = l2_normalize(vectors)
     return {kind: ENCODERS[kind](vectors, ranges) for kind in types}
-

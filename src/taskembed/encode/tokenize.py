@@ -28,7 +28,9 @@ class Tokenized:
 class TextTokenizer:
     """A fast (Rust) tokenizer that counts tokens before cutting, so no cut is silent."""
 
-    def __init__(self, backend: Tokenizer, *, pad_id: int, token_type_ids: bool, lowercase: bool = False) -> None:
+    def __init__(
+        self, backend: Tokenizer, *, pad_id: int, token_type_ids: bool, lowercase: bool = False
+    ) -> None:
         self._backend = Tokenizer.from_str(backend.to_str())
         self._backend.no_padding()
         self._backend.no_truncation()
@@ -51,7 +53,10 @@ class TextTokenizer:
             raise ModelLoadError(f"{folder}: taskembed needs a fast tokenizer (tokenizer.json)")
         pad_id = hf.pad_token_id if hf.pad_token_id is not None else 0
         return cls(
-            backend, pad_id=pad_id, token_type_ids="token_type_ids" in hf.model_input_names, lowercase=lowercase
+            backend,
+            pad_id=pad_id,
+            token_type_ids="token_type_ids" in hf.model_input_names,
+            lowercase=lowercase,
         )
 
     def _encode_content(self, texts: list[str]) -> list[Encoding]:
@@ -63,7 +68,9 @@ class TextTokenizer:
     def tokenize(self, texts: list[str], *, limit: int, truncate: bool) -> Tokenized:
         """Tokenize ``texts``; cut at ``limit`` tokens when ``truncate``, else raise naming the input."""
         encodings = self._encode_content(texts)
-        counts = np.fromiter((len(e.ids) + self._specials for e in encodings), dtype=np.int64, count=len(texts))
+        counts = np.fromiter(
+            (len(e.ids) + self._specials for e in encodings), dtype=np.int64, count=len(texts)
+        )
         over = np.flatnonzero(counts > limit)
         if over.size and not truncate:
             raise InputTooLongError(int(over[0]), int(counts[over[0]]), limit)

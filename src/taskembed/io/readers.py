@@ -33,7 +33,9 @@ class InputSpec:
 def _text_of(record: dict[str, Any], spec: InputSpec, where: str) -> Row:
     if spec.text_field not in record:
         fields = ", ".join(map(str, record)) or "none"
-        raise InputError(f"{where} has no field {spec.text_field!r} (fields: {fields}); choose one with --text-field")
+        raise InputError(
+            f"{where} has no field {spec.text_field!r} (fields: {fields}); choose one with --text-field"
+        )
     text = record[spec.text_field]
     if not isinstance(text, str):
         raise InputError(f"{where}: field {spec.text_field!r} is {type(text).__name__}, not text")
@@ -80,7 +82,9 @@ def _read_parquet(spec: InputSpec) -> Iterator[Row]:
     handle = parquet.ParquetFile(spec.path)
     missing = [c for c in columns if c not in handle.schema_arrow.names]
     if missing:
-        raise InputError(f"{spec.path} has no column {missing[0]!r} (columns: {', '.join(handle.schema_arrow.names)})")
+        raise InputError(
+            f"{spec.path} has no column {missing[0]!r} (columns: {', '.join(handle.schema_arrow.names)})"
+        )
     offset = 0
     for batch in handle.iter_batches(columns=columns, batch_size=4096):
         for i, record in enumerate(batch.to_pylist()):

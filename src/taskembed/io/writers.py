@@ -53,7 +53,9 @@ def _write_parquet(store: ChunkStore, tmp: Path) -> None:
         if writer is not None:
             writer.close()
     if writer is None:
-        pq.write_table(pa.table({"id": pa.array([], pa.int64()), "embedding": pa.array([], pa.string())}), tmp)
+        pq.write_table(
+            pa.table({"id": pa.array([], pa.int64()), "embedding": pa.array([], pa.string())}), tmp
+        )
 
 
 def _json_lines(ids: np.ndarray, embeddings: np.ndarray) -> Iterable[str]:

@@ -27,7 +27,7 @@ class TransformerEncoder(nn.Module):
         """Run the transformer and return its last hidden state."""
         extra = {"token_type_ids": torch.zeros_like(input_ids)} if self.token_type_ids else {}
         output = self.model(input_ids=input_ids, attention_mask=attention_mask, **extra)
-        return output.last_hidden_state  # type: ignore[no-any-return]
+        return output.last_hidden_state
 
 
 def _relevant(keys: list[str]) -> list[str]:
@@ -37,7 +37,6 @@ def _relevant(keys: list[str]) -> list[str]:
 def load_transformer(folder: Path, *, dtype: torch.dtype = torch.float32) -> nn.Module:
     """Load ``folder`` with ``AutoModel`` (SDPA attention), refusing pickle, remote code and misfits."""
     from transformers import AutoModel
-
     from transformers.utils import logging as hf_logging
 
     refuse_remote_code(read_json(folder / "config.json"), folder)
@@ -63,8 +62,9 @@ def load_transformer(folder: Path, *, dtype: torch.dtype = torch.float32) -> nn.
     mismatched = list(loading.get("mismatched_keys", []))
     if missing or unexpected or mismatched:
         raise ModelLoadError(
-            f"the weights in {folder} do not fit its config (missing {missing[:5]}, unexpected {unexpected[:5]}, "
+            f"the weights in {folder} do not fit its config (missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]}, "
             f"wrong shape {mismatched[:5]}); the checkpoint may be corrupt or need an architecture "
             "taskembed does not implement"
         )
-    return model.eval()  # type: ignore[no-any-return]
+    return model.eval()

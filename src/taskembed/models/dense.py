@@ -26,14 +26,18 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 class DenseHead(nn.Module):
     """``activation(linear(x))`` with an optional residual connection."""
 
-    def __init__(self, in_features: int, out_features: int, *, bias: bool, activation: nn.Module,
-                 residual: bool) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, *, bias: bool, activation: nn.Module, residual: bool
+    ) -> None:
         super().__init__()
         self.linear = nn.Linear(in_features, out_features, bias=bias)
         self.activation = activation
         self.use_residual = residual
-        self.residual = nn.Linear(in_features, out_features, bias=False) if residual and in_features != out_features \
+        self.residual = (
+            nn.Linear(in_features, out_features, bias=False)
+            if residual and in_features != out_features
             else None
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Project ``x``."""
@@ -47,7 +51,8 @@ def _activation(name: str | None, folder: Path) -> nn.Module:
     short = (name or "torch.nn.modules.linear.Identity").rsplit(".", 1)[-1]
     if short not in ACTIVATIONS:
         raise UnsafeModelError(
-            f"{folder}/config.json names activation {name!r}; taskembed imports no code from configs and knows "
+            f"{folder}/config.json names activation {name!r}; "
+            "taskembed imports no code from configs and knows "
             f"only {', '.join(ACTIVATIONS)}"
         )
     return ACTIVATIONS[short]()

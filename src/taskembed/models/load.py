@@ -9,7 +9,9 @@ from taskembed.models.loaded import LoadedModel
 from taskembed.models.resolve import resolve
 
 
-def load_model(ref: str | Path, *, cache_dir: str | Path | None = None, offline: bool | None = None) -> LoadedModel:
+def load_model(
+    ref: str | Path, *, cache_dir: str | Path | None = None, offline: bool | None = None
+) -> LoadedModel:
     """Resolve ``ref`` (bundled name, folder or hub id) and load it."""
     resolved = resolve(ref, cache_dir=cache_dir, offline=offline)
     return load_folder(resolved.path, resolved.name)

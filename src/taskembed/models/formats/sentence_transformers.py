@@ -12,6 +12,7 @@ from typing import Any
 
 from torch import nn
 
+from taskembed.encode.tokenize import TextTokenizer
 from taskembed.errors import ModelLoadError
 from taskembed.models.backbone import TransformerEncoder, load_transformer
 from taskembed.models.dense import load_dense
@@ -20,7 +21,6 @@ from taskembed.models.info import ModelInfo
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.ranges_store import find_ranges
 from taskembed.types import Pooling, valid_values
-from taskembed.encode.tokenize import TextTokenizer
 
 FAMILY = "sentence-transformers"
 # Legacy Pooling config keys, in the order sentence-transformers concatenates their outputs.
@@ -32,7 +32,7 @@ LEGACY_POOLING_KEYS = {
     "pooling_mode_weightedmean_tokens": Pooling.WEIGHTED_MEAN,
     "pooling_mode_lasttoken": Pooling.LAST_TOKEN,
 }
-DEFAULT_MODULES = [
+DEFAULT_MODULES: list[dict[str, Any]] = [
     {"path": "", "type": "sentence_transformers.models.Transformer"},
     {"path": "", "type": "sentence_transformers.models.Pooling", "default": True},
 ]
@@ -77,7 +77,9 @@ def _read_modules(folder: Path) -> Modules:
         if kind == "Transformer":
             modules.transformer_dir = where
         elif kind == "Pooling":
-            modules.pooling, modules.include_prompt = parse_pooling(read_optional_json(where / "config.json"), where)
+            modules.pooling, modules.include_prompt = parse_pooling(
+                read_optional_json(where / "config.json"), where
+            )
         elif kind == "Dense":
             config = read_json(where / "config.json")
             modules.heads.append(load_dense(where, config))

@@ -1,0 +1,40 @@
+# Two commands on a fresh machine with Python 3.11 and pip:
+#   make run    create .venv, install, run the bundled default model
+#   make test   create .venv, install with test extras, lint and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A CPU build of torch, installed before the project so pip does not pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+PIP := $(BIN)/python -m pip --disable-pip-version-check --progress-bar off
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install $(TORCH)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[server,parquet]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[server,eval,train,dev]'
+	touch $@
+
+run: $(VENV)/.installed-run
+	$(BIN)/taskembed info default
+	$(BIN)/python examples/quickstart.py
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -6,20 +6,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 # A CPU build of torch, installed before the project so pip does not pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
-PIP := $(BIN)/python -m pip --disable-pip-version-check --progress-bar off
+INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off
 
 .PHONY: run test lint bench clean
 
-$(BIN)/python:
+$(VENV)/.installed-torch:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install $(TORCH)
-
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[server,parquet]'
+	$(INSTALL) $(TORCH)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[server,eval,train,dev]'
+$(VENV)/.installed-run: pyproject.toml $(VENV)/.installed-torch
+	$(INSTALL) -e '.[server,parquet]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-torch
+	$(INSTALL) -e '.[server,eval,train,dev]'
 	touch $@
 
 run: $(VENV)/.installed-run

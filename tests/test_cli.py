@@ -43,6 +43,10 @@ def _write_inputs(folder: Path) -> dict[str, Path]:
     return paths
 
 
+def _encode(source: Path, output: Path, *args: str) -> int:
+    return main(["encode", str(source), "-o", str(output), "--quiet", *args])
+
+
 @pytest.fixture(scope="module")
 def expected(bundled) -> np.ndarray:
     return bundled.encode(TEXTS)
@@ -82,21 +86,7 @@ def test_parquet_output_has_ids_and_vectors(tmp_path, expected):
 def test_jsonl_output_with_binary_vectors(tmp_path, bundled):
     paths = _write_inputs(tmp_path)
     out = tmp_path / "out.jsonl"
-    assert (
-        main(
-            [
-                "encode",
-                str(paths["txt"]),
-                "-o",
-                str(out),
-                "--embedding-type",
-                "ubinary",
-                "--dimensions",
-                "64",
-                "--quiet",
-            ]
-        )
-        == 0
+    assert _encode(paths["txt"], out, "--embedding-type", "ubinary", "--dimensions", "64") == 0
     )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == list(range(len(TEXTS)))
@@ -151,23 +141,8 @@ def test_calibrate_then_encode_int8(tmp_path, bundled):
     assert main(["calibrate", str(paths["txt"]), "-o", str(ranges), "--dimensions", "384,32"]) == 0
     assert set(json.loads(ranges.read_text())["ranges"]) == {"384", "32"}
     out = tmp_path / "codes.npy"
-    assert (
-        main(
-            [
-                "encode",
-                str(paths["txt"]),
-                "-o",
-                str(out),
-                "--embedding-type",
-                "uint8",
-                "--dimensions",
-                "32",
-                "--ranges",
-                str(ranges),
-                "--quiet",
-            ]
-        )
-        == 0
+    args = ("--embedding-type", "uint8", "--dimensions", "32", "--ranges", str(ranges))
+    assert _encode(paths["txt"], out, *args) == 0
     )
     codes = np.load(out)
     assert codes.dtype == np.uint8

@@ -87,7 +87,6 @@ def test_jsonl_output_with_binary_vectors(tmp_path, bundled):
     paths = _write_inputs(tmp_path)
     out = tmp_path / "out.jsonl"
     assert _encode(paths["txt"], out, "--embedding-type", "ubinary", "--dimensions", "64") == 0
-    )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == list(range(len(TEXTS)))
     np.testing.assert_array_equal(
@@ -143,7 +142,6 @@ def test_calibrate_then_encode_int8(tmp_path, bundled):
     out = tmp_path / "codes.npy"
     args = ("--embedding-type", "uint8", "--dimensions", "32", "--ranges", str(ranges))
     assert _encode(paths["txt"], out, *args) == 0
-    )
     codes = np.load(out)
     assert codes.dtype == np.uint8
     assert codes.shape == (len(TEXTS), 32)

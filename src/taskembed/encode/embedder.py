@@ -10,9 +10,10 @@ import numpy as np
 
 from taskembed.encode import postprocess
 from taskembed.encode.batching import DEFAULT_BATCH_TOKENS
-from taskembed.encode.inference import embed_tokenized
+from taskembed.encode.inference import embed_tokenized, forward_rows
 from taskembed.encode.inputs import check_texts
 from taskembed.encode.prompts import apply_prompt, resolve_prompt
+from taskembed.encode.tokenize import Tokenized
 from taskembed.models.info import ModelInfo
 from taskembed.models.loaded import LoadedModel
 from taskembed.options import EncodeOptions
@@ -43,6 +44,15 @@ class EncodeResult:
         if many_types:
             return {kind.value: array for kind, array in self.embeddings.items()}
         return next(iter(self.embeddings.values()))
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    """Texts checked, prompted and tokenized under validated options: ready for forward passes."""
+
+    options: EncodeOptions
+    tokenized: Tokenized
+    prompt_length: int
 
 
 class Embedder:
@@ -97,18 +107,8 @@ class Embedder:
             return output
         return {k: v[0] for k, v in output.items()} if isinstance(output, dict) else output[0]
 
-    def embed(
-        self,
-        texts: Iterable[str],
-        options: EncodeOptions,
-        *,
-        show_progress: bool = False,
-        on_rows: Callable[[int], None] | None = None,
-    ) -> EncodeResult:
-        """Run the whole pipeline with explicit options; returns arrays plus token accounting.
-
-        ``on_rows`` is called with the number of rows of every finished batch (for progress bars).
-        """
+    def prepare(self, texts: Iterable[str], options: EncodeOptions) -> PreparedInput:
+        """Check texts and options, apply the prompt and tokenize: everything before the forward pass."""
         items = check_texts(texts)
         options = options.validated(self.info)
         prompt = resolve_prompt(self.info, options.task, options.prompt)
@@ -122,14 +122,16 @@ class Embedder:
                 InputTruncatedWarning,
                 stacklevel=3,
             )
-        pooled = embed_tokenized(
-            self.model,
-            tokenized,
-            batch_tokens=options.batch_tokens or self.batch_tokens,
-            prompt_length=self.model.tokenizer.prompt_length(prompt) if prompt else 0,
-            progress=show_progress,
-            on_rows=on_rows,
-        )
+        prompt_length = self.model.tokenizer.prompt_length(prompt) if prompt else 0
+        return PreparedInput(options=options, tokenized=tokenized, prompt_length=prompt_length)
+
+    def forward(self, rows: list[np.ndarray], prompt_lengths: np.ndarray) -> np.ndarray:
+        """Pooled vectors (before normalization) of token rows that may come from several requests."""
+        return forward_rows(self.model, rows, prompt_lengths)
+
+    def finish(self, prepared: PreparedInput, pooled: np.ndarray) -> EncodeResult:
+        """Truncate, normalize and encode pooled vectors (rows in input order) into the output types."""
+        options = prepared.options
         dims = options.dimensions or self.info.dimension
         embeddings = postprocess.finish(
             pooled,
@@ -138,9 +140,33 @@ class Embedder:
             types=options.embedding_types,
             ranges=options.ranges or (self.model.ranges.get(dims) if options.normalized else None),
         )
+        tokenized = prepared.tokenized
         return EncodeResult(
             embeddings=embeddings,
             token_counts=tokenized.lengths,
             original_token_counts=tokenized.original_counts,
             truncated=tokenized.truncated,
         )
+
+    def embed(
+        self,
+        texts: Iterable[str],
+        options: EncodeOptions,
+        *,
+        show_progress: bool = False,
+        on_rows: Callable[[int], None] | None = None,
+    ) -> EncodeResult:
+        """Run the whole pipeline with explicit options; returns arrays plus token accounting.
+
+        ``on_rows`` is called with the number of rows of every finished batch (for progress bars).
+        """
+        prepared = self.prepare(texts, options)
+        pooled = embed_tokenized(
+            self.model,
+            prepared.tokenized,
+            batch_tokens=prepared.options.batch_tokens or self.batch_tokens,
+            prompt_length=prepared.prompt_length,
+            progress=show_progress,
+            on_rows=on_rows,
+        )
+        return self.finish(prepared, pooled)

@@ -14,12 +14,17 @@ from taskembed.encode.tokenize import Tokenized
 from taskembed.models.loaded import LoadedModel
 
 
-def embed_batch(model: LoadedModel, batch: TokenBatch, prompt_length: int = 0) -> torch.Tensor:
-    """Pooled (and head-projected) embeddings of one padded batch, before normalization."""
+def embed_batch(
+    model: LoadedModel, batch: TokenBatch, prompt_lengths: np.ndarray | None = None
+) -> torch.Tensor:
+    """Pooled (and head-projected) embeddings of one padded batch, before normalization.
+
+    ``prompt_lengths`` (one per row) leave prompt tokens out of pooling when the model says so.
+    """
     tokens = model.backbone(batch.input_ids, batch.attention_mask)
     mask = batch.attention_mask
-    if prompt_length and not model.include_prompt:
-        mask = mask_prompt(mask, prompt_length)
+    if prompt_lengths is not None and not model.include_prompt and prompt_lengths.any():
+        mask = mask_prompt(mask, torch.from_numpy(prompt_lengths))
     pooled = pool(tokens, mask, model.pooling)
     for head in model.heads:
         pooled = head(pooled)
@@ -49,8 +54,15 @@ def embed_tokenized(
     ):
         for indices in plan_batches(lengths, batch_tokens):
             batch = pad_batch([tokenized.ids[i] for i in indices], model.tokenizer.pad_id)
-            output[indices] = embed_batch(model, batch, prompt_length).float().numpy()
+            lengths_of_rows = np.full(len(indices), prompt_length, dtype=np.int64)
+            output[indices] = embed_batch(model, batch, lengths_of_rows).float().numpy()
             bar.update(batch.real_tokens)
             if on_rows is not None:
                 on_rows(len(indices))
     return output
+
+
+def forward_rows(model: LoadedModel, rows: list[np.ndarray], prompt_lengths: np.ndarray) -> np.ndarray:
+    """Pooled embeddings (float32, before normalization) of token rows from any mix of requests."""
+    with torch.inference_mode():
+        return embed_batch(model, pad_batch(rows, model.tokenizer.pad_id), prompt_lengths).float().numpy()

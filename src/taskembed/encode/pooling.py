@@ -71,8 +71,7 @@ def pool(tokens: torch.Tensor, mask: torch.Tensor, modes: tuple[Pooling, ...]) -
     return torch.cat([POOLING_FUNCTIONS[mode](tokens, mask) for mode in modes], dim=-1)
 
 
-def mask_prompt(mask: torch.Tensor, prompt_length: int) -> torch.Tensor:
-    """A copy of a right-padded mask with the first ``prompt_length`` positions removed from pooling."""
-    pooled_mask = mask.clone()
-    pooled_mask[:, :prompt_length] = 0
-    return pooled_mask
+def mask_prompt(mask: torch.Tensor, prompt_lengths: torch.Tensor) -> torch.Tensor:
+    """A copy of a right-padded mask without each row's first ``prompt_lengths[row]`` positions."""
+    positions = torch.arange(mask.shape[1], device=mask.device).unsqueeze(0)
+    return mask * (positions >= prompt_lengths.to(mask.device).unsqueeze(1))

@@ -58,6 +58,11 @@ def _build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     encode.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    serve = commands.add_parser("serve", help="run the HTTP API (Jina- and OpenAI-compatible /v1/embeddings)")
+    from taskembed.server.config import add_serve_arguments, environ
+
+    add_serve_arguments(serve, environ())
+
     calib = commands.add_parser("calibrate", help="compute int8/uint8 ranges from sample texts")
     calib.add_argument("input", type=Path)
     calib.add_argument(
@@ -148,8 +153,20 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from taskembed.server import check_server_extra
+    from taskembed.server.config import config_from_args
+
+    check_server_extra()
+    from taskembed.server.run import serve
+
+    serve(config_from_args(args))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "info": _cmd_info,
+    "serve": _cmd_serve,
     "encode": _cmd_encode,
     "calibrate": _cmd_calibrate,
 }

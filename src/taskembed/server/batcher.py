@@ -1,0 +1,159 @@
+"""Dynamic batching: rows of concurrent requests share forward passes under a token budget.
+
+Each cycle starts at the next request in turn (round robin) and takes one row per request at a time,
+shortest rows of each request first, while rows x longest row stays within the budget. So a request
+with a 30k-token document costs the others at most one forward pass, and many small requests are
+served together. Every model family here takes prompts as text, so requests with different tasks
+share a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from taskembed.encode.embedder import Embedder, PreparedInput
+
+Observer = Callable[[int, int], None]
+
+
+@dataclass(eq=False)
+class _Job:
+    prepared: PreparedInput
+    future: asyncio.Future[np.ndarray]
+    pooled: np.ndarray
+    order: np.ndarray  # row indices, shortest first
+    next: int = 0
+    done: int = 0
+
+    @property
+    def waiting(self) -> bool:
+        return self.next < self.order.size
+
+
+class QueueFullError(Exception):
+    """More requests are waiting than the server accepts."""
+
+
+@dataclass
+class Batcher:
+    """Runs one model's forward passes in one worker thread; the event loop only schedules."""
+
+    embedder: Embedder
+    max_batch_tokens: int
+    max_wait_s: float = 0.002
+    max_queue: int = 256
+    observe_batch: Observer | None = None
+    _jobs: list[_Job] = field(default_factory=list)
+    _turn: int = 0
+    _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+    _executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="forward")
+    )
+
+    @property
+    def depth(self) -> int:
+        """Requests waiting or running."""
+        return len(self._jobs)
+
+    def start(self) -> None:
+        """Start the scheduling loop on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="batcher")
+
+    async def stop(self) -> None:
+        """Finish every accepted request, then stop."""
+        while self._jobs:
+            await asyncio.sleep(0.01)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._executor.shutdown(wait=True)
+
+    async def pooled(self, prepared: PreparedInput) -> np.ndarray:
+        """Pooled vectors of one request's rows, in its own order."""
+        rows = len(prepared.tokenized.ids)
+        if rows == 0:
+            return np.zeros((0, self.embedder.info.dimension), dtype=np.float32)
+        if len(self._jobs) >= self.max_queue:
+            raise QueueFullError
+        job = _Job(
+            prepared=prepared,
+            future=asyncio.get_running_loop().create_future(),
+            pooled=np.zeros((rows, self.embedder.info.dimension), dtype=np.float32),
+            order=np.argsort(prepared.tokenized.lengths, kind="stable"),
+        )
+        self._jobs.append(job)
+        self._wakeup.set()
+        return await job.future
+
+    def _select(self) -> list[tuple[_Job, int]]:
+        """Rows for the next forward pass: round robin over requests, within the token budget."""
+        self._jobs = [job for job in self._jobs if not job.future.cancelled()]  # clients that went away
+        waiting = [job for job in self._jobs if job.waiting]
+        if not waiting:
+            return []
+        start = self._turn % len(waiting)
+        self._turn += 1
+        rotation = waiting[start:] + waiting[:start]
+        picked: list[tuple[_Job, int]] = []
+        longest = 0
+        while rotation:
+            still: list[_Job] = []
+            for job in rotation:
+                row = int(job.order[job.next])
+                length = len(job.prepared.tokenized.ids[row])
+                if picked and (len(picked) + 1) * max(longest, length) > self.max_batch_tokens:
+                    continue  # this request's remaining rows are longer still: next pass
+                picked.append((job, row))
+                longest = max(longest, length)
+                job.next += 1
+                if job.waiting:
+                    still.append(job)
+            rotation = still
+        return picked
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            if self.max_wait_s > 0:
+                await asyncio.sleep(self.max_wait_s)  # let concurrent requests join this pass
+            picked = self._select()
+            if not picked:
+                self._wakeup.clear()
+                continue
+            rows = [job.prepared.tokenized.ids[row] for job, row in picked]
+            prompts = np.array([job.prepared.prompt_length for job, _ in picked], dtype=np.int64)
+            try:
+                pooled = await loop.run_in_executor(self._executor, self.embedder.forward, rows, prompts)
+            except Exception as error:  # the failure belongs to the requests in this pass
+                self._fail({job for job, _ in picked}, error)
+            else:
+                self._deliver(picked, pooled)
+                if self.observe_batch is not None:
+                    self.observe_batch(len(rows), sum(len(r) for r in rows))
+            if not any(job.waiting for job in self._jobs):
+                self._wakeup.clear()
+
+    def _deliver(self, picked: list[tuple[_Job, int]], pooled: np.ndarray) -> None:
+        for (job, row), vector in zip(picked, pooled, strict=True):
+            job.pooled[row] = vector
+            job.done += 1
+            if job.done == job.order.size:
+                if not job.future.done():
+                    job.future.set_result(job.pooled)
+                self._jobs.remove(job)
+
+    def _fail(self, jobs: set[_Job], error: Exception) -> None:
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(error)
+            if job in self._jobs:
+                self._jobs.remove(job)

@@ -1,0 +1,120 @@
+"""The HTTP routes: embeddings, models, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from taskembed.server.auth import bearer_token, key_is_valid
+from taskembed.server.batcher import QueueFullError
+from taskembed.server.errors import ApiError
+from taskembed.server.requests import request_options, request_texts, response_body
+from taskembed.server.schemas import EmbeddingRequest, EmbeddingResponse, ErrorBody, ModelList
+from taskembed.server.state import ServerState
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in [
+        (401, "missing or invalid API key"),
+        (404, "unknown model"),
+        (413, "request too large"),
+        (422, "invalid input"),
+        (429, "queue full"),
+        (503, "not ready"),
+    ]
+}
+
+
+def state_of(request: Request) -> ServerState:
+    """The server state the app was built with."""
+    state: ServerState = request.app.state.taskembed
+    return state
+
+
+def require_api_key(request: Request) -> None:
+    """401 unless the request carries a valid key (when the server has keys)."""
+    state = state_of(request)
+    if not state.api_keys:
+        return
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise ApiError(
+            401, "missing API key: send 'Authorization: Bearer KEY'", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if not key_is_valid(token, state.api_keys):
+        raise ApiError(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+
+
+api = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)], responses=ERRORS)
+ops = APIRouter()
+
+
+@api.post("/embeddings", response_model=EmbeddingResponse)
+async def create_embeddings(body: EmbeddingRequest, request: Request) -> Response:
+    """Embed the inputs (Jina or OpenAI request shape)."""
+    state = state_of(request)
+    state.require_ready()
+    served = state.registry.get(body.model)
+    texts = request_texts(body, state.config.max_inputs)
+    options = request_options(body)
+    prepared = await run_in_threadpool(served.embedder.prepare, texts, options)
+    tokens = int(prepared.tokenized.lengths.sum())
+    if tokens > state.config.max_request_tokens:
+        raise ApiError(
+            413,
+            f"the request has {tokens} tokens; this server accepts at most "
+            f"{state.config.max_request_tokens} per request: split it",
+        )
+    state.metrics.queue_depth.labels(served.name).set(served.batcher.depth)
+    try:
+        pooled = await served.batcher.pooled(prepared)
+    except QueueFullError:
+        raise ApiError(
+            429,
+            f"{served.batcher.depth} requests are queued for {served.name}; retry shortly",
+            headers={"Retry-After": "1"},
+        ) from None
+    result = await run_in_threadpool(served.embedder.finish, prepared, pooled)
+    state.metrics.tokens.labels(served.name).inc(result.total_tokens)
+    state.metrics.inputs.labels(served.name).inc(len(texts))
+    payload = await run_in_threadpool(
+        lambda: json.dumps(
+            response_body(served.name, result, prepared.options.many_types), separators=(",", ":")
+        )
+    )
+    return Response(payload, media_type="application/json")
+
+
+@api.get("/models", response_model=ModelList)
+async def list_models(request: Request) -> ModelList:
+    """The served models; the first is the default."""
+    state = state_of(request)
+    state.require_ready()
+    return ModelList(data=[m.card(default=i == 0) for i, m in enumerate(state.registry.models)])
+
+
+@ops.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@ops.get("/ready", responses={503: {"model": ErrorBody}})
+async def ready(request: Request) -> JSONResponse:
+    """Readiness: models loaded and warmed up, and not shutting down."""
+    state = state_of(request)
+    state.require_ready()
+    return JSONResponse({"status": "ready", "models": [m.name for m in state.registry.models]})
+
+
+@ops.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of this process."""
+    state = state_of(request)
+    for model in state.registry.models:
+        state.metrics.queue_depth.labels(model.name).set(model.batcher.depth)
+    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

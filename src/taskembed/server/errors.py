@@ -71,19 +71,28 @@ def _field_path(location: tuple[Any, ...]) -> str:
     return path or "body"
 
 
-def describe_validation_error(error: RequestValidationError) -> tuple[int, str]:
-    """Status and one clear sentence for the first problem pydantic found."""
-    first = error.errors()[0]
-    kind = first.get("type", "")
-    if kind in ("json_invalid", "model_attributes_type") or first.get("loc") == ("body",):
-        return 400, f"the request body is not a valid JSON object ({first.get('msg')})"
-    where = _field_path(tuple(first.get("loc", ())))
+def _describe(problem: dict[str, Any]) -> str:
+    kind = problem.get("type", "")
+    where = _field_path(tuple(problem.get("loc", ())))
     if kind == "extra_forbidden":
-        return 422, f"unknown field {where!r}; see /docs for the fields this endpoint accepts"
+        return f"unknown field {where!r}; see /docs for the fields this endpoint accepts"
     if kind == "missing":
-        return 422, f"field {where!r} is required"
-    given = json.dumps(first.get("input"))[:80]
-    return 422, f"field {where!r}: {first.get('msg')} (got {given})"
+        return f"field {where!r} is required"
+    given = json.dumps(problem.get("input"))[:80]
+    return f"field {where!r}: {problem.get('msg')} (got {given})"
+
+
+def describe_validation_error(error: RequestValidationError) -> tuple[int, str]:
+    """Status and clear sentences for what pydantic found (unknown fields first: they are usually typos)."""
+    problems = list(error.errors())
+    first = problems[0]
+    if first.get("type") in ("json_invalid", "model_attributes_type") or tuple(first.get("loc", ())) == (
+        "body",
+    ):
+        return 400, f"the request body is not a valid JSON object ({first.get('msg')})"
+    problems.sort(key=lambda p: p.get("type") != "extra_forbidden")
+    sentences = list(dict.fromkeys(_describe(p) for p in problems))
+    return 422, "; ".join(sentences[:3])
 
 
 def install_error_handlers(app: FastAPI) -> None:

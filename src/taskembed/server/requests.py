@@ -27,7 +27,7 @@ def request_texts(body: EmbeddingRequest, max_inputs: int) -> list[str]:
         else:
             raise ApiError(
                 422,
-                f"input[{index}] is a token-id array; send text, this server tokenizes it itself",
+                f"input[{index}] is not text (token-id arrays are not accepted); send strings",
             )
     return texts
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests.server.live import LiveServer
 
 from taskembed.server.app import create_app
 from taskembed.server.config import ModelSpec, ServerConfig
-from tests.server.live import LiveServer
 
 LIMITS = {"max_inputs": 64, "max_request_tokens": 6000, "max_body_bytes": 300_000}
 

@@ -8,10 +8,10 @@ import json
 import httpx
 import numpy as np
 import pytest
+from tests.server.live import LiveServer
 
 from taskembed.server.app import create_app
 from taskembed.server.config import ModelSpec, ServerConfig
-from tests.server.live import LiveServer
 
 
 def _post(url: str, payload=None, **kwargs) -> httpx.Response:
@@ -181,7 +181,7 @@ def test_queue_full_is_a_429_with_retry_after(bundled):
 
 def test_64_concurrent_clients_get_their_own_results_in_order(server, bundled):
     rng = np.random.default_rng(7)
-    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
     requests = [
         [
             " ".join(rng.choice(words, size=int(rng.integers(1, 60)))) + f" client {c} item {i}"

@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.11 and pip:
-#   make run    create .venv, install, run the bundled default model
+#   make run    create .venv, install, serve the bundled default model on http://127.0.0.1:8080
 #   make test   create .venv, install with test extras, lint and run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -24,8 +24,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-torch
 	touch $@
 
 run: $(VENV)/.installed-run
-	$(BIN)/taskembed info default
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/taskembed serve
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples

@@ -1,10 +1,10 @@
 """Dynamic batching: rows of concurrent requests share forward passes under a token budget.
 
-Each cycle starts at the next request in turn (round robin) and takes one row per request at a time,
-shortest rows of each request first, while rows x longest row stays within the budget. So a request
-with a 30k-token document costs the others at most one forward pass, and many small requests are
-served together. Every model family here takes prompts as text, so requests with different tasks
-share a pass.
+Each pass is anchored on the request whose turn it is (round robin): its shortest waiting row goes in
+first, then the waiting rows of all requests closest in length to it, while rows x longest row stays
+within the budget. Every request makes progress at least once per round, a request with a 30k-token
+document costs the others at most one pass, and rows of similar length share a pass, so padding stays
+small. Every model family here takes prompts as text, so requests with different tasks share a pass.
 """
 
 from __future__ import annotations
@@ -27,13 +27,15 @@ class _Job:
     prepared: PreparedInput
     future: asyncio.Future[np.ndarray]
     pooled: np.ndarray
-    order: np.ndarray  # row indices, shortest first
-    next: int = 0
+    waiting_rows: list[int]  # row indices not yet in a pass, shortest first
     done: int = 0
 
     @property
     def waiting(self) -> bool:
-        return self.next < self.order.size
+        return bool(self.waiting_rows)
+
+    def length(self, row: int) -> int:
+        return len(self.prepared.tokenized.ids[row])
 
 
 class QueueFullError(Exception):
@@ -87,36 +89,40 @@ class Batcher:
             prepared=prepared,
             future=asyncio.get_running_loop().create_future(),
             pooled=np.zeros((rows, self.embedder.info.dimension), dtype=np.float32),
-            order=np.argsort(prepared.tokenized.lengths, kind="stable"),
+            waiting_rows=np.argsort(prepared.tokenized.lengths, kind="stable").tolist(),
         )
         self._jobs.append(job)
         self._wakeup.set()
         return await job.future
 
     def _select(self) -> list[tuple[_Job, int]]:
-        """Rows for the next forward pass: round robin over requests, within the token budget."""
+        """Rows for the next pass: the anchor request's shortest row, then the closest lengths overall."""
         self._jobs = [job for job in self._jobs if not job.future.cancelled()]  # clients that went away
         waiting = [job for job in self._jobs if job.waiting]
         if not waiting:
             return []
-        start = self._turn % len(waiting)
+        anchor = waiting[self._turn % len(waiting)]
         self._turn += 1
-        rotation = waiting[start:] + waiting[:start]
+        target = anchor.length(anchor.waiting_rows[0])
+        candidates = sorted(
+            (
+                (abs(job.length(row) - target), rank, job, row)
+                for rank, job in enumerate(waiting)
+                for row in job.waiting_rows
+            ),
+            key=lambda c: (c[0], c[2] is not anchor, c[1]),
+        )
         picked: list[tuple[_Job, int]] = []
         longest = 0
-        while rotation:
-            still: list[_Job] = []
-            for job in rotation:
-                row = int(job.order[job.next])
-                length = len(job.prepared.tokenized.ids[row])
-                if picked and (len(picked) + 1) * max(longest, length) > self.max_batch_tokens:
-                    continue  # this request's remaining rows are longer still: next pass
-                picked.append((job, row))
-                longest = max(longest, length)
-                job.next += 1
-                if job.waiting:
-                    still.append(job)
-            rotation = still
+        for _, _, job, row in candidates:
+            length = job.length(row)
+            if picked and (len(picked) + 1) * max(longest, length) > self.max_batch_tokens:
+                continue  # a shorter row further down may still fit
+            picked.append((job, row))
+            longest = max(longest, length)
+        chosen = {(id(job), row) for job, row in picked}
+        for job in {id(job): job for job, _ in picked}.values():
+            job.waiting_rows = [row for row in job.waiting_rows if (id(job), row) not in chosen]
         return picked
 
     async def _run(self) -> None:
@@ -146,7 +152,7 @@ class Batcher:
         for (job, row), vector in zip(picked, pooled, strict=True):
             job.pooled[row] = vector
             job.done += 1
-            if job.done == job.order.size:
+            if job.done == len(job.prepared.tokenized.ids):
                 if not job.future.done():
                     job.future.set_result(job.pooled)
                 self._jobs.remove(job)

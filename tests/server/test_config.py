@@ -24,8 +24,12 @@ def test_defaults():
 
 
 def test_environment_then_flags():
-    env = {"TASKEMBED_PORT": "9000", "TASKEMBED_MAX_INPUTS": "10", "TASKEMBED_MODEL": "default=mini,/models/x",
-           "TASKEMBED_MAX_WAIT_MS": "7.5"}
+    env = {
+        "TASKEMBED_PORT": "9000",
+        "TASKEMBED_MAX_INPUTS": "10",
+        "TASKEMBED_MODEL": "default=mini,/models/x",
+        "TASKEMBED_MAX_WAIT_MS": "7.5",
+    }
     config = _config([], env)
     assert (config.port, config.max_inputs, config.max_wait_ms) == (9000, 10, 7.5)
     assert config.models == (ModelSpec("default", "mini"), ModelSpec("/models/x"))

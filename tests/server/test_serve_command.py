@@ -21,10 +21,19 @@ def _free_port() -> int:
 
 def test_serve_from_environment_and_drain_on_sigterm(tmp_path):
     port = _free_port()
-    env = {**os.environ, "TASKEMBED_PORT": str(port), "TASKEMBED_MODEL": "default=mini",
-           "TASKEMBED_MAX_INPUTS": "5000"}
-    process = subprocess.Popen([sys.executable, "-m", "taskembed.cli", "serve"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "TASKEMBED_PORT": str(port),
+        "TASKEMBED_MODEL": "default=mini",
+        "TASKEMBED_MAX_INPUTS": "5000",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taskembed.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -42,8 +51,9 @@ def test_serve_from_environment_and_drain_on_sigterm(tmp_path):
 
         def long_request() -> None:
             texts = [f"sentence number {i} about graceful shutdown " * 8 for i in range(600)]
-            result["response"] = httpx.post(f"{url}/v1/embeddings", json={"input": texts, "model": "mini"},
-                                            timeout=120)
+            result["response"] = httpx.post(
+                f"{url}/v1/embeddings", json={"input": texts, "model": "mini"}, timeout=120
+            )
 
         client = threading.Thread(target=long_request)
         client.start()

@@ -20,7 +20,7 @@ class InputTooLongError(InputError):
         self.limit = limit
         super().__init__(
             f"input {index} has {tokens} tokens, more than the model's limit of {limit}; "
-            "shorten it, split it, or pass truncate=True to cut it at the limit"
+            "shorten or split it, or enable truncate to cut it at the limit"
         )
 
 

@@ -34,7 +34,7 @@ class EmbeddingRequest(BaseModel):
     encoding_format: Literal["float", "base64"] | None = Field(None, description="OpenAI's name for the type")
     truncate: bool = Field(False, description="cut over-long inputs at the model limit instead of a 422")
     late_chunking: bool = Field(False, description="not supported yet")
-    user: str | None = Field(None, description="OpenAI's end-user id; logged, not used")
+    user: str | None = Field(None, description="OpenAI's end-user id; accepted for compatibility, not used")
 
 
 class EmbeddingItem(BaseModel):

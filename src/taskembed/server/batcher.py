@@ -10,6 +10,7 @@ small. Every model family here takes prompts as text, so requests with different
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,13 @@ class _Job:
 
     def length(self, row: int) -> int:
         return len(self.prepared.tokenized.ids[row])
+
+
+def _window(job: _Job, target: int, reach: int) -> list[int]:
+    """The job's waiting rows nearest to ``target`` tokens: ``reach`` on each side (rows are sorted)."""
+    lengths = [job.length(row) for row in job.waiting_rows]
+    middle = bisect.bisect_left(lengths, target)
+    return job.waiting_rows[max(0, middle - reach) : middle + reach]
 
 
 class QueueFullError(Exception):
@@ -104,11 +112,12 @@ class Batcher:
         anchor = waiting[self._turn % len(waiting)]
         self._turn += 1
         target = anchor.length(anchor.waiting_rows[0])
+        reach = self.max_batch_tokens // max(target, 1) + 1  # a pass never holds more rows than this
         candidates = sorted(
             (
                 (abs(job.length(row) - target), rank, job, row)
                 for rank, job in enumerate(waiting)
-                for row in job.waiting_rows
+                for row in _window(job, target, reach)
             ),
             key=lambda c: (c[0], c[2] is not anchor, c[1]),
         )

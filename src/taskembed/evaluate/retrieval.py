@@ -1,0 +1,73 @@
+"""Retrieval as MTEB scores it: rank the top 1000 documents per query by cosine, score with trec_eval."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from taskembed.encode.embedder import Embedder
+from taskembed.evaluate.data import RetrievalData
+from taskembed.evaluate.result import TaskResult
+
+TOP_K = 1000
+
+
+def top_k_by_cosine(
+    queries: np.ndarray, documents: np.ndarray, k: int = TOP_K, block: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine scores of each query's ``k`` best documents, best first (blocked matmul)."""
+    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+    d = documents / np.maximum(np.linalg.norm(documents, axis=1, keepdims=True), 1e-12)
+    k = min(k, d.shape[0])
+    indices = np.zeros((q.shape[0], k), dtype=np.int64)
+    scores = np.zeros((q.shape[0], k), dtype=np.float32)
+    for start in range(0, q.shape[0], block):
+        sims = q[start : start + block] @ d.T
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        part_scores = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-part_scores, axis=1, kind="stable")
+        indices[start : start + block] = np.take_along_axis(part, order, axis=1)
+        scores[start : start + block] = np.take_along_axis(part_scores, order, axis=1)
+    return indices, scores
+
+
+def trec_scores(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
+    """nDCG@10, MAP@10 and recall@100 from pytrec_eval (trec_eval), MRR@10, averaged over queries."""
+    import pytrec_eval
+
+    measures = {"ndcg_cut.10", "map_cut.10", "recall.100"}
+    per_query = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+    names = {"ndcg_cut_10": "ndcg_at_10", "map_cut_10": "map_at_10", "recall_100": "recall_at_100"}
+    scores = {ours: float(np.mean([q[theirs] for q in per_query.values()])) for theirs, ours in names.items()}
+    scores["mrr_at_10"] = float(np.mean([mrr_at_k(qrels[qid], run.get(qid, {}), 10) for qid in qrels]))
+    return scores
+
+
+def mrr_at_k(relevant: dict[str, int], ranked: dict[str, float], k: int) -> float:
+    """Reciprocal rank of the first relevant document within the top ``k`` (0 if none)."""
+    top = sorted(ranked.items(), key=lambda item: item[1], reverse=True)[:k]
+    return next((1.0 / rank for rank, (doc, _) in enumerate(top, 1) if relevant.get(doc, 0) > 0), 0.0)
+
+
+def evaluate_retrieval(
+    embedder: Embedder,
+    data: RetrievalData,
+    *,
+    task: str = "Retrieval",
+    split: str = "test",
+    query_options: dict[str, object] | None = None,
+    document_options: dict[str, object] | None = None,
+    show_progress: bool = False,
+) -> TaskResult:
+    """Embed queries and documents (each side with its own task/prompt options), rank, and score."""
+    doc_ids = list(data.corpus)
+    query_ids = list(data.queries)
+    documents = embedder.encode(
+        [data.corpus[i] for i in doc_ids], show_progress=show_progress, **(document_options or {})
+    )  # type: ignore[arg-type]
+    queries = embedder.encode([data.queries[i] for i in query_ids], **(query_options or {}))  # type: ignore[arg-type]
+    indices, scores = top_k_by_cosine(np.asarray(queries), np.asarray(documents))
+    run = {
+        qid: {doc_ids[j]: float(s) for j, s in zip(indices[row], scores[row], strict=True)}
+        for row, qid in enumerate(query_ids)
+    }
+    return TaskResult(task, split, "ndcg_at_10", trec_scores(data.qrels, run))

@@ -1,0 +1,33 @@
+"""Semantic textual similarity: Spearman and Pearson correlation of cosine similarity with gold scores."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import pearsonr, spearmanr
+
+from taskembed.encode.embedder import Embedder
+from taskembed.evaluate.data import STSPairs
+from taskembed.evaluate.result import TaskResult
+
+
+def paired_cosine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Cosine similarity of row i of ``first`` with row i of ``second``."""
+    norms = np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)
+    return (first * second).sum(axis=1) / np.maximum(norms, 1e-12)
+
+
+def sts_scores(gold: list[float], similarity: np.ndarray) -> dict[str, float]:
+    """MTEB's STS metrics: ``cosine_spearman`` (primary) and ``cosine_pearson``, on a 0-1 scale."""
+    return {
+        "cosine_spearman": float(spearmanr(gold, similarity).statistic),
+        "cosine_pearson": float(pearsonr(gold, similarity).statistic),
+    }
+
+
+def evaluate_sts(
+    embedder: Embedder, pairs: STSPairs, *, task: str = "STS", split: str = "test", **encode: object
+) -> TaskResult:
+    """Embed both sides (``encode`` options pass through) and correlate cosine with the gold scores."""
+    first = np.asarray(embedder.encode(pairs.first, **encode), dtype=np.float32)  # type: ignore[arg-type]
+    second = np.asarray(embedder.encode(pairs.second, **encode), dtype=np.float32)  # type: ignore[arg-type]
+    return TaskResult(task, split, "cosine_spearman", sts_scores(pairs.gold, paired_cosine(first, second)))

@@ -6,7 +6,9 @@ import numpy as np
 
 from taskembed.encode.embedder import Embedder
 from taskembed.evaluate.data import RetrievalData
+from taskembed.evaluate.embed import embed_floats
 from taskembed.evaluate.result import TaskResult
+from taskembed.options import EncodeOptions
 
 TOP_K = 1000
 
@@ -54,18 +56,16 @@ def evaluate_retrieval(
     *,
     task: str = "Retrieval",
     split: str = "test",
-    query_options: dict[str, object] | None = None,
-    document_options: dict[str, object] | None = None,
+    query_options: EncodeOptions | None = None,
+    document_options: EncodeOptions | None = None,
     show_progress: bool = False,
 ) -> TaskResult:
     """Embed queries and documents (each side with its own task/prompt options), rank, and score."""
     doc_ids = list(data.corpus)
     query_ids = list(data.queries)
-    documents = embedder.encode(
-        [data.corpus[i] for i in doc_ids], show_progress=show_progress, **(document_options or {})
-    )  # type: ignore[arg-type]
-    queries = embedder.encode([data.queries[i] for i in query_ids], **(query_options or {}))  # type: ignore[arg-type]
-    indices, scores = top_k_by_cosine(np.asarray(queries), np.asarray(documents))
+    documents = embed_floats(embedder, [data.corpus[i] for i in doc_ids], document_options, show_progress)
+    queries = embed_floats(embedder, [data.queries[i] for i in query_ids], query_options)
+    indices, scores = top_k_by_cosine(queries, documents)
     run = {
         qid: {doc_ids[j]: float(s) for j, s in zip(indices[row], scores[row], strict=True)}
         for row, qid in enumerate(query_ids)

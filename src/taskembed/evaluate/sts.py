@@ -7,7 +7,9 @@ from scipy.stats import pearsonr, spearmanr
 
 from taskembed.encode.embedder import Embedder
 from taskembed.evaluate.data import STSPairs
+from taskembed.evaluate.embed import embed_floats
 from taskembed.evaluate.result import TaskResult
+from taskembed.options import EncodeOptions
 
 
 def paired_cosine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -25,9 +27,14 @@ def sts_scores(gold: list[float], similarity: np.ndarray) -> dict[str, float]:
 
 
 def evaluate_sts(
-    embedder: Embedder, pairs: STSPairs, *, task: str = "STS", split: str = "test", **encode: object
+    embedder: Embedder,
+    pairs: STSPairs,
+    *,
+    task: str = "STS",
+    split: str = "test",
+    options: EncodeOptions | None = None,
 ) -> TaskResult:
-    """Embed both sides (``encode`` options pass through) and correlate cosine with the gold scores."""
-    first = np.asarray(embedder.encode(pairs.first, **encode), dtype=np.float32)  # type: ignore[arg-type]
-    second = np.asarray(embedder.encode(pairs.second, **encode), dtype=np.float32)  # type: ignore[arg-type]
+    """Embed both sides with ``options`` and correlate their cosine with the gold scores."""
+    first = embed_floats(embedder, pairs.first, options)
+    second = embed_floats(embedder, pairs.second, options)
     return TaskResult(task, split, "cosine_spearman", sts_scores(pairs.gold, paired_cosine(first, second)))

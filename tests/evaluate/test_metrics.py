@@ -10,7 +10,8 @@ import pytest
 pytest.importorskip("pytrec_eval")
 
 from taskembed.evaluate.retrieval import mrr_at_k, top_k_by_cosine, trec_scores
-from taskembed.evaluate.sts import paired_cosine, sts_scores
+from taskembed.evaluate.similarity import paired_cosine
+from taskembed.evaluate.sts import sts_scores
 
 
 def _average_ranks(values: list[float]) -> np.ndarray:

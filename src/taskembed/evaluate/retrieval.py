@@ -8,6 +8,7 @@ from taskembed.encode.embedder import Embedder
 from taskembed.evaluate.data import RetrievalData
 from taskembed.evaluate.embed import embed_floats
 from taskembed.evaluate.result import TaskResult
+from taskembed.evaluate.similarity import unit_rows
 from taskembed.options import EncodeOptions
 
 TOP_K = 1000
@@ -17,8 +18,7 @@ def top_k_by_cosine(
     queries: np.ndarray, documents: np.ndarray, k: int = TOP_K, block: int = 256
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine scores of each query's ``k`` best documents, best first (blocked matmul)."""
-    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
-    d = documents / np.maximum(np.linalg.norm(documents, axis=1, keepdims=True), 1e-12)
+    q, d = unit_rows(queries), unit_rows(documents)
     k = min(k, d.shape[0])
     indices = np.zeros((q.shape[0], k), dtype=np.int64)
     scores = np.zeros((q.shape[0], k), dtype=np.float32)

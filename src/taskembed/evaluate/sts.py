@@ -9,13 +9,8 @@ from taskembed.encode.embedder import Embedder
 from taskembed.evaluate.data import STSPairs
 from taskembed.evaluate.embed import embed_floats
 from taskembed.evaluate.result import TaskResult
+from taskembed.evaluate.similarity import paired_cosine
 from taskembed.options import EncodeOptions
-
-
-def paired_cosine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Cosine similarity of row i of ``first`` with row i of ``second``."""
-    norms = np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)
-    return (first * second).sum(axis=1) / np.maximum(norms, 1e-12)
 
 
 def sts_scores(gold: list[float], similarity: np.ndarray) -> dict[str, float]:

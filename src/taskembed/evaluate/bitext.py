@@ -1,0 +1,20 @@
+"""Bitext mining: each source sentence's nearest target by cosine should be its translation."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+from taskembed.evaluate.similarity import cosine_matrix
+
+
+def bitext_scores(source: np.ndarray, target: np.ndarray) -> dict[str, float]:
+    """MTEB's metrics: weighted precision/recall/F1 (primary ``f1``) and accuracy of nearest neighbours."""
+    gold = np.arange(source.shape[0])
+    predicted = cosine_matrix(source, target).argmax(axis=1)
+    return {
+        "f1": float(f1_score(gold, predicted, average="weighted", zero_division=0)),
+        "precision": float(precision_score(gold, predicted, average="weighted", zero_division=0)),
+        "recall": float(recall_score(gold, predicted, average="weighted", zero_division=0)),
+        "accuracy": float(accuracy_score(gold, predicted)),
+    }

@@ -63,6 +63,26 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_serve_arguments(serve, environ())
 
+    evaluate = commands.add_parser("eval", help="score a model on tasks, over dimensions x output types")
+    _add_model(evaluate)
+    evaluate.add_argument("--task", nargs="+", required=True, help="ready task names or .toml spec files")
+    evaluate.add_argument("--dimensions", default=None, help="comma-separated sizes (default: the full size)")
+    evaluate.add_argument(
+        "--embedding-type", default="float", help="comma-separated: float,int8,binary,binary_rescore"
+    )
+    evaluate.add_argument(
+        "--data-dir", type=Path, default=Path("../shared/data"), help="root of ready specs' data"
+    )
+    evaluate.add_argument(
+        "--cache-dir", type=Path, default=None, help="reuse embeddings across runs (default: OUT/cache)"
+    )
+    evaluate.add_argument(
+        "--model-task", default=None, help="the model task for all texts (queries: --query-task)"
+    )
+    evaluate.add_argument("--query-task", default=None, help="the model task for retrieval queries")
+    evaluate.add_argument("-o", "--output", type=Path, required=True, help="report folder")
+    evaluate.add_argument("--quiet", action="store_true")
+
     calib = commands.add_parser("calibrate", help="compute int8/uint8 ranges from sample texts")
     calib.add_argument("input", type=Path)
     calib.add_argument(
@@ -164,7 +184,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import taskembed
+    from taskembed.evaluate.cache import EmbeddingCache
+    from taskembed.evaluate.report import markdown_table, write_report
+    from taskembed.evaluate.specs import load_spec
+    from taskembed.evaluate.sweep import Prompts, run_sweep
+
+    specs = [load_spec(ref, args.data_dir) for ref in args.task]  # bad specs fail before the model loads
+    embedder = taskembed.load(args.model)
+    dims = [int(d) for d in args.dimensions.split(",")] if args.dimensions else [embedder.info.dimension]
+    kinds = args.embedding_type.split(",")
+    prompts = Prompts(task=args.model_task, query_task=args.query_task)
+    cache = EmbeddingCache(args.cache_dir or args.output / "cache")
+    rows = run_sweep(embedder, specs, dims, kinds, cache=cache, prompts=prompts, progress=not args.quiet)
+    options = {
+        "dimensions": dims,
+        "embedding_types": kinds,
+        "task": args.model_task,
+        "query_task": args.query_task,
+    }
+    written = write_report(rows, specs, embedder.info, options, args.output)
+    _out(markdown_table(rows) + "wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "eval": _cmd_eval,
     "info": _cmd_info,
     "serve": _cmd_serve,
     "encode": _cmd_encode,

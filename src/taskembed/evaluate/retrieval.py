@@ -23,13 +23,18 @@ def top_k_by_cosine(
     indices = np.zeros((q.shape[0], k), dtype=np.int64)
     scores = np.zeros((q.shape[0], k), dtype=np.float32)
     for start in range(0, q.shape[0], block):
-        sims = q[start : start + block] @ d.T
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        part_scores = np.take_along_axis(sims, part, axis=1)
-        order = np.argsort(-part_scores, axis=1, kind="stable")
-        indices[start : start + block] = np.take_along_axis(part, order, axis=1)
-        scores[start : start + block] = np.take_along_axis(part_scores, order, axis=1)
+        rows = slice(start, start + block)
+        indices[rows], scores[rows] = top_k_rows(q[rows] @ d.T, k)
     return indices, scores
+
+
+def top_k_rows(scores: np.ndarray, k: int = TOP_K) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of each row's ``k`` highest scores, best first."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1), np.take_along_axis(part_scores, order, axis=1)
 
 
 def trec_scores(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:

@@ -37,6 +37,16 @@ def top_k_rows(scores: np.ndarray, k: int = TOP_K) -> tuple[np.ndarray, np.ndarr
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(part_scores, order, axis=1)
 
 
+def run_of(
+    query_ids: list[str], doc_ids: list[str], indices: np.ndarray, scores: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """A trec run (query id -> document id -> score) from top-k rows, leaving out -inf (unranked) scores."""
+    return {
+        qid: {doc_ids[j]: float(s) for j, s in zip(indices[row], scores[row], strict=True) if np.isfinite(s)}
+        for row, qid in enumerate(query_ids)
+    }
+
+
 def trec_scores(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
     """nDCG@10, MAP@10 and recall@100 from pytrec_eval (trec_eval), MRR@10, averaged over queries."""
     import pytrec_eval
@@ -71,8 +81,6 @@ def evaluate_retrieval(
     documents = embed_floats(embedder, [data.corpus[i] for i in doc_ids], document_options, show_progress)
     queries = embed_floats(embedder, [data.queries[i] for i in query_ids], query_options)
     indices, scores = top_k_by_cosine(queries, documents)
-    run = {
-        qid: {doc_ids[j]: float(s) for j, s in zip(indices[row], scores[row], strict=True)}
-        for row, qid in enumerate(query_ids)
-    }
-    return TaskResult(task, split, "ndcg_at_10", trec_scores(data.qrels, run))
+    return TaskResult(
+        task, split, "ndcg_at_10", trec_scores(data.qrels, run_of(query_ids, doc_ids, indices, scores))
+    )

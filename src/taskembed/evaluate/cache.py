@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from taskembed.encode.embedder import Embedder
+from taskembed.encode.embedder import Embedder, InputTruncatedWarning
 from taskembed.options import EncodeOptions
 from taskembed.types import EmbeddingType
 
@@ -52,7 +53,10 @@ class EmbeddingCache:
         if path is not None and path.is_file():
             vectors = np.load(path)
         else:
-            vectors = embedder.embed(texts, options, show_progress=progress).embeddings[EmbeddingType.FLOAT]
+            with warnings.catch_warnings():  # evaluation cuts at the model limit on purpose, as MTEB does
+                warnings.simplefilter("ignore", InputTruncatedWarning)
+                result = embedder.embed(texts, options, show_progress=progress)
+            vectors = result.embeddings[EmbeddingType.FLOAT]
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp.npy")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from taskembed.encode.embedder import Embedder
-from taskembed.encode.postprocess import l2_normalize, truncate_dimensions
+from taskembed.encode.postprocess import truncate_normalize
 from taskembed.errors import InputError
 from taskembed.options import EncodeOptions
 from taskembed.quantization_ranges import QuantizationRanges, calibrate
@@ -21,5 +21,5 @@ def calibrate_model(
     for dims in sorted(set(dimensions)):
         if not 1 <= dims <= embedder.info.dimension:
             raise InputError(f"dimensions {dims} is out of range 1..{embedder.info.dimension}")
-        result[dims] = calibrate(l2_normalize(truncate_dimensions(vectors, dims)))
+        result[dims] = calibrate(truncate_normalize(vectors, dims))
     return result

@@ -100,6 +100,18 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dimension_list(text: str | None, full: int) -> list[int]:
+    """Parse a comma-separated --dimensions value; the model's full size when absent."""
+    if not text:
+        return [full]
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        from taskembed.errors import InputError
+
+        raise InputError(f"--dimensions {text!r}: give comma-separated integers, e.g. 384,128,32") from None
+
+
 def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
@@ -164,7 +176,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     embedder = taskembed.load(args.model)
     rows = read_rows(InputSpec(args.input, args.text_field, args.id_field))
     texts = [text for _, text in itertools.islice(rows, args.max_texts)]
-    dims = [int(d) for d in args.dimensions.split(",")] if args.dimensions else [embedder.info.dimension]
+    dims = _dimension_list(args.dimensions, embedder.info.dimension)
     ranges = calibrate_model(embedder, texts, dims, task=args.task)
     save_ranges_file(
         args.output, ranges, source=f"{embedder.info.name} on {len(texts)} texts of {args.input.name}"
@@ -193,7 +205,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     specs = [load_spec(ref, args.data_dir) for ref in args.task]  # bad specs fail before the model loads
     embedder = taskembed.load(args.model)
-    dims = [int(d) for d in args.dimensions.split(",")] if args.dimensions else [embedder.info.dimension]
+    dims = _dimension_list(args.dimensions, embedder.info.dimension)
     kinds = args.embedding_type.split(",")
     prompts = Prompts(task=args.model_task, query_task=args.query_task)
     cache = EmbeddingCache(args.cache_dir or args.output / "cache")

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-DEFAULT_BATCH_TOKENS = (
-    2048  # best of 512..8192 on a 2-core AVX2 CPU (bench/throughput.py): activations stay in cache
-)
+# Best of 512..8192 on a 2-core AVX2 CPU (bench/throughput.py): activations stay in cache.
+DEFAULT_BATCH_TOKENS = 2048
 
 
 def plan_batches(lengths: np.ndarray, budget: int) -> list[np.ndarray]:

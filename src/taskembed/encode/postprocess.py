@@ -25,6 +25,11 @@ def l2_normalize(embeddings: np.ndarray) -> np.ndarray:
     return embeddings / np.maximum(norms, 1e-12)
 
 
+def truncate_normalize(embeddings: np.ndarray, dimensions: int) -> np.ndarray:
+    """Matryoshka truncation, then L2 normalization: the pipeline's float output."""
+    return l2_normalize(truncate_dimensions(embeddings, dimensions))
+
+
 def to_float(embeddings: np.ndarray, _: QuantizationRanges | None = None) -> np.ndarray:
     """float32 values."""
     return np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -96,7 +101,7 @@ def finish(
     ranges: QuantizationRanges | None = None,
 ) -> dict[EmbeddingType, np.ndarray]:
     """Truncate, then normalize, then encode into each requested output type."""
-    vectors = truncate_dimensions(pooled, dimensions)
-    if normalized:
-        vectors = l2_normalize(vectors)
+    vectors = (
+        truncate_normalize(pooled, dimensions) if normalized else truncate_dimensions(pooled, dimensions)
+    )
     return {kind: ENCODERS[kind](vectors, ranges) for kind in types}

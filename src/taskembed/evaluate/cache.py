@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from taskembed.encode.embedder import Embedder, InputTruncatedWarning
+from taskembed.encode.embedder import Embedder
+from taskembed.evaluate.embed import embed_floats
 from taskembed.options import EncodeOptions
-from taskembed.types import EmbeddingType
 
 
 def raw_options(task: str | None = None, prompt: str | None = None) -> EncodeOptions:
@@ -53,10 +52,7 @@ class EmbeddingCache:
         if path is not None and path.is_file():
             vectors = np.load(path)
         else:
-            with warnings.catch_warnings():  # evaluation cuts at the model limit on purpose, as MTEB does
-                warnings.simplefilter("ignore", InputTruncatedWarning)
-                result = embedder.embed(texts, options, show_progress=progress)
-            vectors = result.embeddings[EmbeddingType.FLOAT]
+            vectors = embed_floats(embedder, texts, options, show_progress=progress)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp.npy")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
 
-from taskembed.encode.embedder import Embedder
+from taskembed.encode.embedder import Embedder, InputTruncatedWarning
 from taskembed.options import EncodeOptions
 from taskembed.types import EmbeddingType
 
@@ -16,4 +17,6 @@ def embed_floats(
 ) -> np.ndarray:
     """Float vectors of ``texts``; truncation at the model limit is on, as in MTEB."""
     chosen = replace(options or EncodeOptions(), embedding_types=(EmbeddingType.FLOAT,), many_types=False)
-    return embedder.embed(texts, chosen, show_progress=show_progress).embeddings[EmbeddingType.FLOAT]
+    with warnings.catch_warnings():  # the cut at the model limit is intended here, so no warning
+        warnings.simplefilter("ignore", InputTruncatedWarning)
+        return embedder.embed(texts, chosen, show_progress=show_progress).embeddings[EmbeddingType.FLOAT]

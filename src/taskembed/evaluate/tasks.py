@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from taskembed.encode.postprocess import truncate_normalize
 from taskembed.evaluate.data import load_beir, load_sts_csv, load_stsbenchmark
 from taskembed.evaluate.negation import negation_from_similarities
 from taskembed.evaluate.retrieval import top_k_rows, trec_scores
 from taskembed.evaluate.specs import TaskSpec
 from taskembed.evaluate.sts import sts_scores
-from taskembed.evaluate.variants import Variant, floats, paired_similarity, rescore, similarity_matrix
+from taskembed.evaluate.variants import Variant, paired_similarity, rescore, similarity_matrix
 
 Encoded = dict[str, np.ndarray]
 Scorer = Callable[[Encoded, Encoded, Variant], dict[str, float]]
@@ -45,7 +46,7 @@ def _retrieval(spec: TaskSpec) -> TaskRun:
     def score(encoded: Encoded, raw: Encoded, variant: Variant) -> dict[str, float]:
         scores = similarity_matrix(encoded["queries"], encoded["documents"], variant)
         if variant.kind == "binary_rescore":
-            query_floats = floats(raw["queries"], variant.dimensions)
+            query_floats = truncate_normalize(raw["queries"], variant.dimensions)
             scores = rescore(query_floats, encoded["documents"], scores, variant.dimensions)
         indices, values = top_k_rows(scores)
         run = {

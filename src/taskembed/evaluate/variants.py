@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from taskembed.encode.postprocess import l2_normalize, to_int8, to_ubinary, truncate_dimensions
+from taskembed.encode.postprocess import l2_normalize, to_int8, to_ubinary, truncate_normalize
 from taskembed.errors import InputError
 from taskembed.quantization_ranges import QuantizationRanges, calibrate
 
@@ -33,14 +33,9 @@ class Variant:
             )
 
 
-def floats(raw: np.ndarray, dimensions: int) -> np.ndarray:
-    """Truncate, then normalize (the float output of the pipeline)."""
-    return l2_normalize(truncate_dimensions(raw, dimensions))
-
-
 def encode(raw: np.ndarray, variant: Variant, ranges: QuantizationRanges | None) -> np.ndarray:
     """The vectors a user of this variant stores: floats, int8 codes or packed bits."""
-    vectors = floats(raw, variant.dimensions)
+    vectors = truncate_normalize(raw, variant.dimensions)
     if variant.kind == "int8":
         return to_int8(vectors, ranges or calibrate(vectors))
     if variant.kind in ("binary", "binary_rescore"):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from taskembed.encode.embedder import EncodeResult
 from taskembed.options import EncodeOptions
 from taskembed.server.errors import ApiError
@@ -50,13 +48,9 @@ def request_options(body: EmbeddingRequest) -> EncodeOptions:
     )
 
 
-def _json_rows(kind: EmbeddingType, array: np.ndarray) -> list[Any]:
-    return array.tolist()  # floats, ints or base64 strings, one entry per input
-
-
 def response_body(model: str, result: EncodeResult, many_types: bool) -> dict[str, Any]:
     """The Jina/OpenAI response: data in input order, usage, and which inputs were cut."""
-    columns = {kind.value: _json_rows(kind, array) for kind, array in result.embeddings.items()}
+    columns = {kind.value: array.tolist() for kind, array in result.embeddings.items()}  # one entry per input
     rows = len(result.token_counts)
     if many_types:
         embeddings: list[Any] = [{name: values[i] for name, values in columns.items()} for i in range(rows)]

@@ -76,10 +76,14 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--cache-dir", type=Path, default=None, help="reuse embeddings across runs (default: OUT/cache)"
     )
-    evaluate.add_argument(
-        "--model-task", default=None, help="the model task for all texts (queries: --query-task)"
-    )
-    evaluate.add_argument("--query-task", default=None, help="the model task for retrieval queries")
+    setup_help = "; several values (none = without) sweep every combination as one grid"
+    for flag, what in (
+        ("--model-task", "the model task for all texts"),
+        ("--query-task", "the model task of queries (retrieval, reranking)"),
+        ("--prompt", "a text prefix for all texts"),
+        ("--query-prompt", "a text prefix for queries"),
+    ):
+        evaluate.add_argument(flag, nargs="+", default=[None], help=what + setup_help)
     evaluate.add_argument("-o", "--output", type=Path, required=True, help="report folder")
     evaluate.add_argument("--quiet", action="store_true")
 
@@ -202,19 +206,26 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from taskembed.evaluate.report import markdown_table, write_report
     from taskembed.evaluate.specs import load_spec
     from taskembed.evaluate.sweep import Prompts, run_sweep
+    from taskembed.options import EncodeOptions
 
     specs = [load_spec(ref, args.data_dir) for ref in args.task]  # bad specs fail before the model loads
     embedder = taskembed.load(args.model)
     dims = _dimension_list(args.dimensions, embedder.info.dimension)
     kinds = args.embedding_type.split(",")
-    prompts = Prompts(task=args.model_task, query_task=args.query_task)
+    choices = [args.model_task, args.query_task, args.prompt, args.query_prompt]
+    setups = [
+        Prompts(*(None if value in (None, "none") else value for value in combination))
+        for combination in itertools.product(*choices)
+    ]
+    for setup in setups:  # unknown tasks fail before anything is encoded
+        for query in (False, True):
+            EncodeOptions(task=setup.options(query)[0]).validated(embedder.info)
     cache = EmbeddingCache(args.cache_dir or args.output / "cache")
-    rows = run_sweep(embedder, specs, dims, kinds, cache=cache, prompts=prompts, progress=not args.quiet)
+    rows = run_sweep(embedder, specs, dims, kinds, cache=cache, setups=setups, progress=not args.quiet)
     options = {
         "dimensions": dims,
         "embedding_types": kinds,
-        "task": args.model_task,
-        "query_task": args.query_task,
+        "setups": [{"label": s.label, **vars(s)} for s in setups],
     }
     written = write_report(rows, specs, embedder.info, options, args.output)
     _out(markdown_table(rows) + "wrote " + ", ".join(str(p) for p in written))

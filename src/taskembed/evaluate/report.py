@@ -37,16 +37,22 @@ def _versions() -> dict[str, str]:
 
 
 def markdown_table(rows: Sequence[SweepRow]) -> str:
-    """Tasks as rows, variants as columns, main scores x 100."""
+    """Tasks (x setups, when there are several) as rows, variants as columns, main scores x 100."""
     variants = list(dict.fromkeys((r.dimensions, r.kind) for r in rows))
-    tasks = list(dict.fromkeys(r.task for r in rows))
-    cell = {(r.task, r.dimensions, r.kind): r for r in rows}
-    header = "| task (metric) | " + " | ".join(f"{d} {k}" for d, k in variants) + " |"
-    lines = [header, "|" + "---|" * (len(variants) + 1)]
-    for task in tasks:
+    lines_of = list(dict.fromkeys((r.task, r.setup) for r in rows))
+    several_setups = len({setup for _, setup in lines_of}) > 1
+    cell = {(r.task, r.setup, r.dimensions, r.kind): r for r in rows}
+    first = "task (metric) | setup" if several_setups else "task (metric)"
+    header = f"| {first} | " + " | ".join(f"{d} {k}" for d, k in variants) + " |"
+    lines = [header, "|" + "---|" * (len(variants) + 1 + several_setups)]
+    for task, setup in lines_of:
         metric = next(r.main_score for r in rows if r.task == task)
-        values = " | ".join(f"{cell[(task, d, k)].main * 100:.2f}" for d, k in variants)
-        lines.append(f"| {task} ({metric}) | {values} |")
+        values = " | ".join(
+            f"{cell[(task, setup, d, k)].main * 100:.2f}" if (task, setup, d, k) in cell else "-"
+            for d, k in variants
+        )
+        label = f"{task} ({metric}) | {setup}" if several_setups else f"{task} ({metric})"
+        lines.append(f"| {label} | {values} |")
     return "\n".join(lines) + "\n"
 
 
@@ -59,9 +65,11 @@ def plot(rows: Sequence[SweepRow], task: str, path: Path) -> None:
 
     figure, axes = plt.subplots(figsize=(6, 4))
     mine = [r for r in rows if r.task == task]
-    for kind in dict.fromkeys(r.kind for r in mine):
-        points = sorted((r.dimensions, r.main * 100) for r in mine if r.kind == kind)
-        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=kind)
+    several_setups = len({r.setup for r in mine}) > 1
+    for setup, kind in dict.fromkeys((r.setup, r.kind) for r in mine):
+        points = sorted((r.dimensions, r.main * 100) for r in mine if (r.setup, r.kind) == (setup, kind))
+        label = f"{setup} · {kind}" if several_setups else kind
+        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
     axes.set_xscale("log", base=2)
     axes.set_xlabel("dimensions")
     axes.set_ylabel(f"{mine[0].main_score} x 100")

@@ -1,4 +1,7 @@
-"""The robustness grid: every task x Matryoshka dimensions x output types, from one encoding per task."""
+"""The robustness grid: every task x task/prompt setup x Matryoshka dimensions x output types.
+
+Each (task, setup) is encoded once (and cached); every dimension and output type is derived from it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ class SweepRow:
     """One cell: a task scored with one variant."""
 
     task: str
+    setup: str
     dimensions: int
     kind: str
     main_score: str
@@ -37,6 +41,18 @@ class Prompts:
     prompt: str | None = None
     query_prompt: str | None = None
 
+    @property
+    def label(self) -> str:
+        """A short name for reports, e.g. ``task=text-matching query_prompt='query: '``."""
+        parts = [f"{name}={value!r}" for name, value in vars(self).items() if value is not None]
+        return " ".join(parts).replace("'", "") if parts else "default"
+
+    def options(self, query: bool) -> tuple[str | None, str | None]:
+        """(task, prompt) for one side; queries use their own task/prompt when set."""
+        if query:
+            return self.query_task or self.task, self.query_prompt or self.prompt
+        return self.task, self.prompt
+
 
 def run_sweep(
     embedder: Embedder,
@@ -45,25 +61,26 @@ def run_sweep(
     kinds: Sequence[str],
     *,
     cache: EmbeddingCache,
-    prompts: Prompts = Prompts(),
+    setups: Sequence[Prompts] = (Prompts(),),
     progress: bool = False,
 ) -> list[SweepRow]:
-    """Score every task in every variant; each task's texts are encoded once (and cached)."""
+    """Score every task under every setup in every variant."""
     variants = [Variant(d, k) for d in dimensions for k in kinds]
     rows: list[SweepRow] = []
     for spec in specs:
         run = task_run(spec)
-        raw = {}
-        for side, texts in run.sides.items():
-            query = side == run.query_side
-            options = raw_options(
-                task=(prompts.query_task or prompts.task) if query else prompts.task,
-                prompt=(prompts.query_prompt or prompts.prompt) if query else prompts.prompt,
-            )
-            raw[side] = cache.embed(embedder, texts, options, progress=progress)
-        for variant in variants:
-            ranges = embedder.model.ranges.get(variant.dimensions)
-            encoded = {side: encode(vectors, variant, ranges) for side, vectors in raw.items()}
-            scores = run.score(encoded, raw, variant)
-            rows.append(SweepRow(spec.name, variant.dimensions, variant.kind, run.main_score, scores))
+        for setup in setups:
+            raw = {}
+            for side, texts in run.sides.items():
+                task, prompt = setup.options(query=side == run.query_side)
+                raw[side] = cache.embed(
+                    embedder, texts, raw_options(task=task, prompt=prompt), progress=progress
+                )
+            for variant in variants:
+                ranges = embedder.model.ranges.get(variant.dimensions)
+                encoded = {side: encode(vectors, variant, ranges) for side, vectors in raw.items()}
+                scores = run.score(encoded, raw, variant)
+                rows.append(
+                    SweepRow(spec.name, setup.label, variant.dimensions, variant.kind, run.main_score, scores)
+                )
     return rows

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from taskembed.encode.postprocess import truncate_normalize
+from taskembed.evaluate import table_tasks
 from taskembed.evaluate.data import load_beir, load_sts_csv, load_stsbenchmark
-from taskembed.evaluate.negation import negation_from_similarities
 from taskembed.evaluate.retrieval import top_k_rows, trec_scores
 from taskembed.evaluate.specs import TaskSpec
 from taskembed.evaluate.sts import sts_scores
+from taskembed.evaluate.task_run import Encoded, TaskRun
 from taskembed.evaluate.variants import Variant, paired_similarity, rescore, similarity_matrix
-
-Encoded = dict[str, np.ndarray]
-Scorer = Callable[[Encoded, Encoded, Variant], dict[str, float]]
-
-
-@dataclass(frozen=True)
-class TaskRun:
-    """Texts per side, the primary metric, and a scorer of (encoded sides, raw sides, variant)."""
-
-    sides: dict[str, list[str]]
-    main_score: str
-    score: Scorer
-    query_side: str | None = None  # retrieval: the side that gets the query task/prompt
 
 
 def _sts(spec: TaskSpec) -> TaskRun:
+    if spec.format == "table":
+        return table_tasks.sts_table(spec)
     pairs = load_stsbenchmark(spec.path) if spec.format == "stsbenchmark" else load_sts_csv(spec.path)
 
     def score(encoded: Encoded, _: Encoded, variant: Variant) -> dict[str, float]:
@@ -61,27 +49,15 @@ def _retrieval(spec: TaskSpec) -> TaskRun:
     return TaskRun(sides, "ndcg_at_10", score, query_side="queries")
 
 
-def _negation(spec: TaskSpec) -> TaskRun:
-    with spec.path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    names = {side: spec.fields.get(side, side) for side in ("anchor", "entailment", "negative")}
-    sides = {side: [str(r[field]) for r in rows] for side, field in names.items()}
-
-    def score(encoded: Encoded, _: Encoded, variant: Variant) -> dict[str, float]:
-        a, e, n = encoded["anchor"], encoded["entailment"], encoded["negative"]
-        return negation_from_similarities(
-            paired_similarity(a, e, variant),
-            paired_similarity(e, n, variant),
-            paired_similarity(a, n, variant),
-        )
-
-    return TaskRun(sides, "hard_negation", score)
-
-
 RUNNERS: dict[str, Callable[[TaskSpec], TaskRun]] = {
     "sts": _sts,
     "retrieval": _retrieval,
-    "negation": _negation,
+    "negation": table_tasks.negation,
+    "bitext": table_tasks.bitext,
+    "classification": table_tasks.classification,
+    "clustering": table_tasks.clustering,
+    "reranking": table_tasks.reranking,
+    "pair_classification": table_tasks.pair_classification,
 }
 
 

@@ -51,6 +51,13 @@ def _bits(codes: np.ndarray, dimensions: int) -> np.ndarray:
     return np.unpackbits(codes, axis=-1)[:, :dimensions].astype(np.float32)
 
 
+def as_features(codes: np.ndarray, variant: Variant) -> np.ndarray:
+    """Float features of stored vectors for learners (classification, clustering); unit length."""
+    if variant.kind in ("binary", "binary_rescore"):
+        return l2_normalize(_bits(codes, variant.dimensions) * 2 - 1)
+    return _as_float(codes, variant.kind)
+
+
 def paired_similarity(first: np.ndarray, second: np.ndarray, variant: Variant) -> np.ndarray:
     """Similarity of row i of ``first`` with row i of ``second`` (both encoded by ``encode``)."""
     if variant.kind in ("binary", "binary_rescore"):

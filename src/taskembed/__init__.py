@@ -42,12 +42,15 @@ def load(
     cache_dir: str | Path | None = None,
     offline: bool | None = None,
     batch_tokens: int = DEFAULT_BATCH_TOKENS,
+    task: str | None = None,
 ) -> Embedder:
     """Load a model: ``"default"``/``"all-MiniLM-L6-v2"`` (bundled), a local folder, or a hub id.
 
     Hub ids are looked up in the local Hugging Face cache first and downloaded only when online
-    (``offline=None`` follows ``HF_HUB_OFFLINE``).
+    (``offline=None`` follows ``HF_HUB_OFFLINE``). ``task`` pins the model to one task: its adapter is
+    merged into the weights (no LoRA cost) and every call uses that task.
     """
     from taskembed.models.load import load_model
 
-    return Embedder(load_model(ref, cache_dir=cache_dir, offline=offline), batch_tokens=batch_tokens)
+    model = load_model(ref, cache_dir=cache_dir, offline=offline, task=task)
+    return Embedder(model, batch_tokens=batch_tokens)

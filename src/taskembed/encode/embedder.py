@@ -53,6 +53,7 @@ class PreparedInput:
     options: EncodeOptions
     tokenized: Tokenized
     prompt_length: int
+    adapter: int = -1  # the task adapter every row runs with (-1: base weights)
 
 
 class Embedder:
@@ -123,11 +124,20 @@ class Embedder:
                 stacklevel=3,
             )
         prompt_length = self.model.tokenizer.prompt_length(prompt) if prompt else 0
-        return PreparedInput(options=options, tokenized=tokenized, prompt_length=prompt_length)
+        adapter = self.model.adapter_of(options.task if options.task is not None else self.info.default_task)
+        return PreparedInput(
+            options=options, tokenized=tokenized, prompt_length=prompt_length, adapter=adapter
+        )
 
-    def forward(self, rows: list[np.ndarray], prompt_lengths: np.ndarray) -> np.ndarray:
-        """Pooled vectors (before normalization) of token rows that may come from several requests."""
-        return forward_rows(self.model, rows, prompt_lengths)
+    def forward(
+        self, rows: list[np.ndarray], prompt_lengths: np.ndarray, adapters: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Pooled vectors (before normalization) of token rows that may come from several requests.
+
+        ``adapters`` gives each row's task adapter (``PreparedInput.adapter``); rows of different
+        tasks share the pass.
+        """
+        return forward_rows(self.model, rows, prompt_lengths, adapters)
 
     def finish(self, prepared: PreparedInput, pooled: np.ndarray) -> EncodeResult:
         """Truncate, normalize and encode pooled vectors (rows in input order) into the output types."""
@@ -166,6 +176,7 @@ class Embedder:
             prepared.tokenized,
             batch_tokens=prepared.options.batch_tokens or self.batch_tokens,
             prompt_length=prepared.prompt_length,
+            adapter=prepared.adapter,
             progress=show_progress,
             on_rows=on_rows,
         )

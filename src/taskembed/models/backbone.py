@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from taskembed.errors import ModelLoadError
+from taskembed.models.adapters import TaskRouting
 from taskembed.models.files import read_json
 from taskembed.models.safety import refuse_remote_code, safetensors_files
 
@@ -16,18 +18,36 @@ IGNORED_KEY_PARTS = ("pooler.", "cls.", "lm_head", "position_ids")
 
 
 class TransformerEncoder(nn.Module):
-    """A transformers model reduced to (input_ids, attention_mask) -> last hidden state (B, L, H)."""
+    """A transformers model reduced to (input_ids, attention_mask[, task ids]) -> last hidden state.
 
-    def __init__(self, model: nn.Module, *, token_type_ids: bool) -> None:
+    With ``routing`` (installed task adapters) each row runs under its task's adapter (-1 = base
+    weights); passes are serialized because the routing belongs to the model.
+    """
+
+    def __init__(self, model: nn.Module, *, token_type_ids: bool, routing: TaskRouting | None = None) -> None:
         super().__init__()
         self.model = model
         self.token_type_ids = token_type_ids
+        self.routing = routing
+        self._lock = threading.Lock()
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Run the transformer and return its last hidden state."""
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, task_ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Run the transformer and return its last hidden state (B, L, H)."""
         extra = {"token_type_ids": torch.zeros_like(input_ids)} if self.token_type_ids else {}
-        output = self.model(input_ids=input_ids, attention_mask=attention_mask, **extra)
-        return output.last_hidden_state
+        if self.routing is None:
+            if task_ids is not None and bool((task_ids >= 0).any()):
+                raise ValueError("this backbone has no task adapters")
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+        with self._lock:
+            self.routing.set(task_ids)
+            try:
+                return self.model(
+                    input_ids=input_ids, attention_mask=attention_mask, **extra
+                ).last_hidden_state
+            finally:
+                self.routing.set(None)
 
 
 def _relevant(keys: list[str]) -> list[str]:
@@ -68,3 +88,25 @@ def load_transformer(folder: Path, *, dtype: torch.dtype = torch.float32) -> nn.
             "taskembed does not implement"
         )
     return model.eval()
+
+
+def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], folder: Path) -> None:
+    """Refuse weights that do not fit ``model``: name the missing, unexpected and misshapen tensors."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    misshapen = [
+        f"{key} {list(state[key].shape)} (expected {list(expected[key].shape)})"
+        for key in sorted(set(state) & set(expected))
+        if state[key].shape != expected[key].shape
+    ]
+    problems = [
+        f"{label}: {', '.join(items[:5])}{' ...' if len(items) > 5 else ''}"
+        for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", misshapen))
+        if items
+    ]
+    if problems:
+        raise ModelLoadError(
+            f"the weights in {folder} do not fit its config ({'; '.join(problems)}); "
+            "the checkpoint may be corrupt or incomplete"
+        )

@@ -10,8 +10,15 @@ from taskembed.models.resolve import resolve
 
 
 def load_model(
-    ref: str | Path, *, cache_dir: str | Path | None = None, offline: bool | None = None
+    ref: str | Path,
+    *,
+    cache_dir: str | Path | None = None,
+    offline: bool | None = None,
+    task: str | None = None,
 ) -> LoadedModel:
-    """Resolve ``ref`` (bundled name, folder or hub id) and load it."""
+    """Resolve ``ref`` (bundled name, folder or hub id) and load it; ``task`` pins the model to one task."""
     resolved = resolve(ref, cache_dir=cache_dir, offline=offline)
-    return load_folder(resolved.path, resolved.name)
+    model = load_folder(resolved.path, resolved.name)
+    if task is not None:
+        model.pin(task)
+    return model

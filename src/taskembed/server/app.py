@@ -25,7 +25,11 @@ log = logging.getLogger("taskembed.server")
 
 
 async def _serve_model(state: ServerState, spec: ModelSpec, preloaded: Embedder | None) -> None:
-    embedder = preloaded if preloaded is not None else await asyncio.to_thread(taskembed.load, spec.ref)
+    embedder = (
+        preloaded
+        if preloaded is not None
+        else await asyncio.to_thread(taskembed.load, spec.ref, task=spec.task)
+    )
     await asyncio.to_thread(embedder.encode, ["warm-up", "a second, longer warm-up sentence"])
     name = embedder.info.name
     aliases = tuple(dict.fromkeys(a for a in (spec.alias, spec.ref) if a and a != name))

@@ -4,7 +4,8 @@ Each pass is anchored on the request whose turn it is (round robin): its shortes
 first, then the waiting rows of all requests closest in length to it, while rows x longest row stays
 within the budget. Every request makes progress at least once per round, a request with a 30k-token
 document costs the others at most one pass, and rows of similar length share a pass, so padding stays
-small. Every model family here takes prompts as text, so requests with different tasks share a pass.
+small. Requests with different tasks share a pass: prompts are text, and task adapters are chosen per
+row inside the forward.
 """
 
 from __future__ import annotations
@@ -146,8 +147,11 @@ class Batcher:
                 continue
             rows = [job.prepared.tokenized.ids[row] for job, row in picked]
             prompts = np.array([job.prepared.prompt_length for job, _ in picked], dtype=np.int64)
+            adapters = np.array([job.prepared.adapter for job, _ in picked], dtype=np.int64)
             try:
-                pooled = await loop.run_in_executor(self._executor, self.embedder.forward, rows, prompts)
+                pooled = await loop.run_in_executor(
+                    self._executor, self.embedder.forward, rows, prompts, adapters
+                )
             except Exception as error:  # the failure belongs to the requests in this pass
                 self._fail({job for job, _ in picked}, error)
             else:

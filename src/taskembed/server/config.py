@@ -16,18 +16,25 @@ ENV_PREFIX = "TASKEMBED_"
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model to serve: a reference (name, folder or hub id) and an optional alias."""
+    """A model to serve: a reference (name, folder or hub id), an optional pinned task and alias.
+
+    A pinned task is merged into the weights: the model then serves that task only, without LoRA cost.
+    """
 
     ref: str
     alias: str | None = None
+    task: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> ModelSpec:
-        """Parse ``REF`` or ``REF=ALIAS``."""
+        """Parse ``REF``, ``REF=ALIAS``, ``REF@TASK`` or ``REF@TASK=ALIAS``."""
         ref, _, alias = text.partition("=")
-        if not ref.strip():
-            raise InputError(f"--model {text!r}: give a model reference, optionally followed by =ALIAS")
-        return cls(ref=ref.strip(), alias=alias.strip() or None)
+        ref, at, task = ref.partition("@")
+        if not ref.strip() or (at and not task.strip()):
+            raise InputError(
+                f"--model {text!r}: give a model reference, optionally @TASK to pin one task, then =ALIAS"
+            )
+        return cls(ref=ref.strip(), alias=alias.strip() or None, task=task.strip() or None)
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,8 @@ class ServerConfig:
 
 
 HELP = {
-    "model": "model to serve as REF or REF=ALIAS; repeat for several (the first is the default)",
+    "model": "model to serve as REF, REF=ALIAS or REF@TASK=ALIAS (@TASK pins one task, merging its adapter); "
+    "repeat for several (the first is the default)",
     "host": "address to listen on",
     "port": "port to listen on",
     "api_key_file": "file with one API key per line; requests then need 'Authorization: Bearer KEY'",
@@ -71,7 +79,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
         action="append",
         default=None,
         help=f"{HELP['model']} (env {ENV_PREFIX}MODEL, comma-separated; default: default)",
-        metavar="REF[=ALIAS]",
+        metavar="REF[@TASK][=ALIAS]",
     )
     parser.set_defaults(env_models=model_env.split(",") if model_env else None)
     for field in fields(ServerConfig):

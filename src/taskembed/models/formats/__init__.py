@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from taskembed.models.files import read_optional_json
+from taskembed.models.formats.jina_v3 import is_jina_v3, load_jina_v3
 from taskembed.models.formats.sentence_transformers import load_sentence_transformers
 from taskembed.models.loaded import LoadedModel
 
 
 def load_folder(folder: Path, name: str) -> LoadedModel:
-    """Load a local model folder, detecting its family from its files."""
+    """Load a local model folder, detecting its family from its config and files."""
+    config = read_optional_json(folder / "config.json")
+    if is_jina_v3(config):
+        return load_jina_v3(folder, name)
     return load_sentence_transformers(folder, name)

@@ -216,3 +216,28 @@ def test_the_server_batches_requests_of_different_tasks_together(original):
         np.testing.assert_allclose(
             pooled, original.encode(TEXTS, task=task, normalized=False), rtol=1e-4, atol=1e-5
         )
+
+
+def test_the_http_api_takes_the_task_per_request(original, folders):
+    pytest.importorskip("fastapi")
+    import httpx
+    from tests.server.live import LiveServer
+
+    from taskembed.server.app import create_app
+    from taskembed.server.config import ModelSpec, ServerConfig
+
+    spec = ModelSpec(str(folders["original"]), alias="v3")
+    live = LiveServer(create_app(ServerConfig(models=(spec,)), preloaded={spec.ref: original})).start()
+    try:
+        for task in ("retrieval.query", "text-matching"):
+            body = {"model": "v3", "input": TEXTS[:2], "task": task, "dimensions": 32}
+            response = httpx.post(f"{live.url}/v1/embeddings", json=body, timeout=30)
+            assert response.status_code == 200, response.text
+            vectors = np.array([item["embedding"] for item in response.json()["data"]])
+            np.testing.assert_allclose(
+                vectors, original.encode(TEXTS[:2], task=task, dimensions=32), atol=1e-5
+            )
+        response = httpx.post(f"{live.url}/v1/embeddings", json={"model": "v3", "input": "x", "task": "nope"})
+        assert response.status_code == 422 and "unknown task 'nope'" in response.text
+    finally:
+        live.stop()

@@ -69,14 +69,14 @@ class V3Weights:
     theta: float = 10000.0
     max_positions: int = 514
     seed: int = 0
-    vocab: int = 0
+    vocab: int = 0  # at least the tokenizer's size; larger adds unused rows (for realistic sizes)
     tokenizer: Tokenizer = field(init=False)
     base: dict[str, torch.Tensor] = field(init=False)
     banks: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokenizer = xlmr_tokenizer(400)
-        self.vocab = self.tokenizer.get_vocab_size()
+        self.vocab = max(self.vocab, self.tokenizer.get_vocab_size())
         generator = torch.Generator().manual_seed(self.seed)
 
         def rand(*shape: int, std: float = 0.1) -> torch.Tensor:

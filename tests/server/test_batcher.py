@@ -21,7 +21,7 @@ class RecordingModel:
     def __init__(self) -> None:
         self.passes: list[list[int]] = []
 
-    def forward(self, rows, prompt_lengths):
+    def forward(self, rows, prompt_lengths, adapters=None):
         self.passes.append([int(r[0]) for r in rows])
         return np.array([[len(r), r[0]] for r in rows], dtype=np.float32)
 

@@ -90,11 +90,11 @@ class FailingOnce:
     def __getattr__(self, name):
         return getattr(self.embedder, name)
 
-    def forward(self, rows, prompt_lengths):
+    def forward(self, rows, prompt_lengths, adapters=None):
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("simulated kernel failure")
-        return self.embedder.forward(rows, prompt_lengths)
+        return self.embedder.forward(rows, prompt_lengths, adapters)
 
 
 def test_an_internal_failure_is_a_500_with_a_request_id_and_the_server_keeps_serving(bundled, caplog):

@@ -29,34 +29,53 @@ class TextTokenizer:
     """A fast (Rust) tokenizer that counts tokens before cutting, so no cut is silent."""
 
     def __init__(
-        self, backend: Tokenizer, *, pad_id: int, token_type_ids: bool, lowercase: bool = False
+        self,
+        backend: Tokenizer,
+        *,
+        pad_id: int,
+        token_type_ids: bool,
+        lowercase: bool = False,
+        eos_id: int | None = None,
     ) -> None:
+        """``eos_id``: a token appended to every input after the tokenizer's own special tokens."""
         self._backend = Tokenizer.from_str(backend.to_str())
         self._backend.no_padding()
         self._backend.no_truncation()
-        self._specials = self._backend.num_special_tokens_to_add(False)
+        self._suffix = [] if eos_id is None else [eos_id]
+        self._specials = self._backend.num_special_tokens_to_add(False) + len(self._suffix)
         self.pad_id = pad_id
         self.token_type_ids = token_type_ids
         self.lowercase = lowercase
 
     @classmethod
-    def from_folder(cls, folder: Path, *, lowercase: bool = False) -> TextTokenizer:
-        """Load the tokenizer saved in a model folder (tokenizer.json or a convertible vocabulary)."""
-        from transformers import AutoTokenizer
+    def from_folder(cls, folder: Path, *, lowercase: bool = False, append_eos: bool = False) -> TextTokenizer:
+        """Load the tokenizer saved in a model folder (tokenizer.json or a convertible vocabulary).
 
+        ``append_eos`` adds the EOS token to every input (for models trained that way).
+        """
+        from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # it warns about model types it does not know; the tokenizer is fine
         try:
             hf = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
         except (OSError, ValueError) as error:
             raise ModelLoadError(f"cannot load the tokenizer in {folder}: {error}") from error
+        finally:
+            hf_logging.set_verbosity(verbosity)
         backend = getattr(hf, "backend_tokenizer", None)
         if backend is None:
             raise ModelLoadError(f"{folder}: taskembed needs a fast tokenizer (tokenizer.json)")
         pad_id = hf.pad_token_id if hf.pad_token_id is not None else 0
+        if append_eos and hf.eos_token_id is None:
+            raise ModelLoadError(f"{folder}: append_eos is set but the tokenizer has no EOS token")
         return cls(
             backend,
             pad_id=pad_id,
             token_type_ids="token_type_ids" in hf.model_input_names,
             lowercase=lowercase,
+            eos_id=hf.eos_token_id if append_eos else None,
         )
 
     def _encode_content(self, texts: list[str]) -> list[Encoding]:
@@ -76,7 +95,9 @@ class TextTokenizer:
             raise InputTooLongError(int(over[0]), int(counts[over[0]]), limit)
         for index in over:
             encodings[index].truncate(limit - self._specials)
-        ids = [np.asarray(self._backend.post_process(e).ids, dtype=np.int64) for e in encodings]
+        ids = [
+            np.asarray(self._backend.post_process(e).ids + self._suffix, dtype=np.int64) for e in encodings
+        ]
         return Tokenized(ids=ids, original_counts=counts, truncated=tuple(int(i) for i in over))
 
     def count_tokens(self, texts: list[str]) -> np.ndarray:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from taskembed.models.files import read_optional_json
 from taskembed.models.formats.jina_v3 import is_jina_v3, load_jina_v3
+from taskembed.models.formats.jina_v5 import is_jina_v5, load_jina_v5
 from taskembed.models.formats.sentence_transformers import load_sentence_transformers
 from taskembed.models.loaded import LoadedModel
 
@@ -15,4 +16,6 @@ def load_folder(folder: Path, name: str) -> LoadedModel:
     config = read_optional_json(folder / "config.json")
     if is_jina_v3(config):
         return load_jina_v3(folder, name)
+    if is_jina_v5(config):
+        return load_jina_v5(folder, name)
     return load_sentence_transformers(folder, name)

@@ -24,7 +24,7 @@ from taskembed.models.info import ModelInfo
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.peft_adapters import PeftAdapter, read_peft_adapter, stack_banks
 from taskembed.models.ranges_store import find_ranges
-from taskembed.models.safety import safetensors_files
+from taskembed.models.weights import module_shapes, read_safetensors
 from taskembed.types import Pooling
 
 FAMILY = "jina-embeddings-v3"
@@ -134,15 +134,6 @@ def transformers_config(config: dict[str, Any]) -> Any:
     )
 
 
-def _read_tensors(folder: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    tensors: dict[str, torch.Tensor] = {}
-    for file in safetensors_files(folder):
-        tensors.update(load_file(str(file)))
-    return tensors
-
-
 def _task_folder(folder: Path, task: str) -> Path | None:
     names = (task.replace(".", "_").replace("-", "_"), task)
     candidates = [root / name for root in (folder, folder / "adapters") for name in names]
@@ -192,16 +183,6 @@ def _stacked_banks(
     return banks
 
 
-def _module_shapes(model: torch.nn.Module) -> dict[str, tuple[int, int]]:
-    shapes = {}
-    for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear):
-            shapes[name] = (module.in_features, module.out_features)
-        elif isinstance(module, torch.nn.Embedding):
-            shapes[name] = (module.num_embeddings, module.embedding_dim)
-    return shapes
-
-
 def _check_bank_shapes(
     model: torch.nn.Module, banks: dict[str, Bank], shapes: dict[str, tuple[int, int]]
 ) -> None:
@@ -231,11 +212,11 @@ def load_jina_v3(folder: Path, name: str) -> LoadedModel:
     model = JinaEmbeddingsV3Model._from_config(
         transformers_config(config), attn_implementation="sdpa", add_pooling_layer=False
     )
-    state, raw_banks = convert_checkpoint(_read_tensors(folder))
+    state, raw_banks = convert_checkpoint(read_safetensors(folder))
     check_state_dict(model, state, folder)
     model.load_state_dict(state, strict=False)
     model.eval()
-    shapes = _module_shapes(model)
+    shapes = module_shapes(model)
     if raw_banks:
         banks = _stacked_banks(raw_banks, tasks, config)
         _check_bank_shapes(model, banks, shapes)

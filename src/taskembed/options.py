@@ -53,6 +53,8 @@ class EncodeOptions:
     truncate: bool = True
     batch_tokens: int | None = None
     ranges: QuantizationRanges | None = field(default=None, compare=False)
+    late_chunking: bool = False
+    window_overlap: int | None = None
 
     @classmethod
     def create(
@@ -76,6 +78,11 @@ class EncodeOptions:
             not isinstance(self.batch_tokens, int) or self.batch_tokens < 1
         ):
             raise InputError(f"batch_tokens must be a positive integer, got {self.batch_tokens!r}")
+        if self.window_overlap is not None and not 0 <= self.window_overlap < info.max_tokens:
+            raise InputError(
+                f"window_overlap must be in [0, {info.max_tokens}) tokens for {info.name}, "
+                f"got {self.window_overlap}"
+            )
         return replace(self, dimensions=self.dimensions or info.dimension)
 
 

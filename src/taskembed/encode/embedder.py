@@ -5,15 +5,19 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import torch
 
-from taskembed.encode import postprocess
+from taskembed.encode import late_chunking, postprocess
 from taskembed.encode.batching import DEFAULT_BATCH_TOKENS
+from taskembed.encode.chunkers import pieces_of
 from taskembed.encode.inference import embed_tokenized, forward_rows
 from taskembed.encode.inputs import check_texts
 from taskembed.encode.prompts import apply_prompt, resolve_prompt
 from taskembed.encode.tokenize import Tokenized
+from taskembed.errors import InputError
 from taskembed.models.info import ModelInfo
 from taskembed.models.loaded import LoadedModel
 from taskembed.options import EncodeOptions
@@ -44,6 +48,17 @@ class EncodeResult:
         if many_types:
             return {kind.value: array for kind, array in self.embeddings.items()}
         return next(iter(self.embeddings.values()))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of a document: its text, character offsets [start, end) and embedding(s)."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    embedding: np.ndarray | dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -80,12 +95,15 @@ class Embedder:
         truncate: bool = True,
         batch_tokens: int | None = None,
         ranges: QuantizationRanges | np.ndarray | None = None,
+        late_chunking: bool = False,
+        window_overlap: int | None = None,
         show_progress: bool = False,
     ) -> np.ndarray | dict[str, np.ndarray]:
         """Embed ``texts``; rows follow input order. A list of types returns a dict of arrays.
 
         A single string returns one-dimensional arrays. ``ranges`` (shape (2, dimensions)) overrides
-        the model's int8/uint8 quantization ranges.
+        the model's int8/uint8 quantization ranges. ``late_chunking`` treats the texts as consecutive
+        chunks of one document (see ``embed_late``).
         """
         if ranges is not None and not isinstance(ranges, QuantizationRanges):
             ranges = QuantizationRanges.from_array(ranges)
@@ -98,6 +116,8 @@ class Embedder:
             truncate=truncate,
             batch_tokens=batch_tokens,
             ranges=ranges,
+            late_chunking=late_chunking,
+            window_overlap=window_overlap,
         )
         single = isinstance(texts, str)
         result = self.embed(
@@ -170,6 +190,8 @@ class Embedder:
 
         ``on_rows`` is called with the number of rows of every finished batch (for progress bars).
         """
+        if options.late_chunking:
+            return self.embed_late(texts, options)
         prepared = self.prepare(texts, options)
         pooled = embed_tokenized(
             self.model,
@@ -181,3 +203,67 @@ class Embedder:
             on_rows=on_rows,
         )
         return self.finish(prepared, pooled)
+
+    def embed_late(self, texts: Iterable[str], options: EncodeOptions) -> EncodeResult:
+        """Late chunking: the texts are consecutive chunks of one document, encoded together.
+
+        One vector per text, the mean of its token outputs under the whole document's context. A
+        document longer than the model window runs as overlapping macro windows (``window_overlap``
+        tokens, default a window / 8), so nothing is cut.
+        """
+        items = check_texts(texts)
+        if not items:
+            raise InputError("late chunking needs at least one input (the document's chunks)")
+        options = options.validated(self.info)
+        task = options.task if options.task is not None else self.info.default_task
+        prompt = resolve_prompt(self.info, options.task, options.prompt)
+        ids, spans = self.model.tokenizer.tokenize_joined(([prompt] if prompt else []) + items)
+        spans = spans[1:] if prompt else spans
+        window = self.info.max_tokens
+        overlap = (
+            late_chunking.default_overlap(window)
+            if options.window_overlap is None
+            else options.window_overlap
+        )
+        adapter = self.model.adapter_of(task)
+        with torch.inference_mode():
+            states = late_chunking.token_states(self.model, ids, adapter, window, overlap)
+            pooled = late_chunking.pool_spans(self.model, states, spans)
+        counts = np.array([end - start for start, end in spans], dtype=np.int64)
+        tokenized = Tokenized(ids=[ids[s:e] for s, e in spans], original_counts=counts, truncated=())
+        return self.finish(PreparedInput(options, tokenized, prompt_length=0, adapter=adapter), pooled)
+
+    def encode_chunks(
+        self,
+        document: str,
+        *,
+        chunker: str | None = None,
+        spans: Sequence[Sequence[int]] | None = None,
+        late_chunking: bool = True,
+        **options: Any,
+    ) -> list[Chunk]:
+        """Split ``document`` (``sentences:N``, ``tokens:N`` or character ``spans``) and embed each chunk.
+
+        With ``late_chunking`` (default) chunks are embedded in the document's context; else each on
+        its own. Every chunk carries its text and start/end character offsets into ``document``.
+        ``options`` are ``encode``'s (task, dimensions, embedding_type, ...).
+        """
+        if not isinstance(document, str):
+            raise InputError(f"the document is {type(document).__name__}, not a string")
+        pieces = pieces_of(document, self.model.tokenizer, chunker, spans)
+        texts = [document[p.start : p.end] for p in pieces]
+        kept = [(row, p) for row, p in enumerate(pieces) if p.chunk is not None]
+        if not late_chunking:
+            texts = [texts[row] for row, _ in kept]
+            kept = [(index, p) for index, (_, p) in enumerate(kept)]
+        output = self.encode(texts, late_chunking=late_chunking, **options)
+        return [
+            Chunk(
+                index=int(p.chunk or 0),
+                text=document[p.start : p.end],
+                start=p.start,
+                end=p.end,
+                embedding={k: v[row] for k, v in output.items()} if isinstance(output, dict) else output[row],
+            )
+            for row, p in kept
+        ]

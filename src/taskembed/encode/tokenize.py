@@ -43,6 +43,8 @@ class TextTokenizer:
         self._backend.no_truncation()
         self._suffix = [] if eos_id is None else [eos_id]
         self._specials = self._backend.num_special_tokens_to_add(False) + len(self._suffix)
+        probe = self._backend.post_process(self._backend.encode("a", add_special_tokens=False))
+        self._leading = probe.special_tokens_mask.index(0) if 0 in probe.special_tokens_mask else 0
         self.pad_id = pad_id
         self.token_type_ids = token_type_ids
         self.lowercase = lowercase
@@ -99,6 +101,23 @@ class TextTokenizer:
             np.asarray(self._backend.post_process(e).ids + self._suffix, dtype=np.int64) for e in encodings
         ]
         return Tokenized(ids=ids, original_counts=counts, truncated=tuple(int(i) for i in over))
+
+    def tokenize_joined(self, pieces: list[str]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """One sequence of consecutive pieces (special tokens around the whole) and each piece's token span.
+
+        Each piece is tokenized on its own, so spans are exact; nothing is cut.
+        """
+        encodings = self._encode_content(pieces)
+        processed = self._backend.post_process(Encoding.merge(encodings, growing_offsets=True))
+        spans, position = [], self._leading
+        for encoding in encodings:
+            spans.append((position, position + len(encoding.ids)))
+            position += len(encoding.ids)
+        return np.asarray(processed.ids + self._suffix, dtype=np.int64), spans
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character (start, end) of every content token of ``text``."""
+        return list(self._encode_content([text])[0].offsets)
 
     def count_tokens(self, texts: list[str]) -> np.ndarray:
         """Token counts (special tokens included) without cutting anything."""

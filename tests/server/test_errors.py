@@ -52,7 +52,12 @@ def _error(response: httpx.Response, status: int, code: str, *phrases: str) -> d
             "invalid_input",
             ["disagree"],
         ),
-        ({"input": "x", "late_chunking": True}, 422, "invalid_input", ["late_chunking", "not supported"]),
+        (
+            {"input": "x", "late_chunking": True, "window_overlap": -1},
+            422,
+            "invalid_input",
+            ["window_overlap"],
+        ),
         ({"input": "x", "model": "gpt-4"}, 404, "model_not_found", ["'gpt-4'", "all-MiniLM-L6-v2", "minilm"]),
         ({"input": ["x"] * 65}, 413, "payload_too_large", ["65 inputs", "at most 64"]),
         ({"input": ["word " * 250] * 30, "truncate": True}, 413, "payload_too_large", ["tokens", "6000"]),

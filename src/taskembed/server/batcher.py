@@ -16,12 +16,14 @@ import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
 from taskembed.encode.embedder import Embedder, PreparedInput
 
 Observer = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -103,6 +105,15 @@ class Batcher:
         self._jobs.append(job)
         self._wakeup.set()
         return await job.future
+
+    async def exclusive(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` (a whole-document forward, e.g. late chunking) on the forward thread.
+
+        It waits its turn with the batched passes, so one forward runs at a time.
+        """
+        if len(self._jobs) >= self.max_queue:
+            raise QueueFullError
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: function(*args))
 
     def _select(self) -> list[tuple[_Job, int]]:
         """Rows for the next pass: the anchor request's shortest row, then the closest lengths overall."""

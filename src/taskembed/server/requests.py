@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskembed.encode.embedder import EncodeResult
+from taskembed.encode.embedder import Chunk, EncodeResult
 from taskembed.options import EncodeOptions
 from taskembed.server.errors import ApiError
-from taskembed.server.schemas import EmbeddingRequest, TextInput
+from taskembed.server.schemas import ChunkRequest, EmbeddingRequest, TextInput
 from taskembed.types import EmbeddingType
 
 
@@ -32,8 +32,6 @@ def request_texts(body: EmbeddingRequest, max_inputs: int) -> list[str]:
 
 def request_options(body: EmbeddingRequest) -> EncodeOptions:
     """EncodeOptions from Jina's and OpenAI's fields (``embedding_type`` and ``encoding_format``)."""
-    if body.late_chunking:
-        raise ApiError(422, "late_chunking is not supported yet by this server; send it as false or omit it")
     kind: Any = body.embedding_type
     if kind is not None and body.encoding_format is not None and kind != EmbeddingType(body.encoding_format):
         raise ApiError(422, "embedding_type and encoding_format disagree; send only one of them")
@@ -45,6 +43,8 @@ def request_options(body: EmbeddingRequest) -> EncodeOptions:
         dimensions=body.dimensions,
         normalized=body.normalized,
         truncate=body.truncate,
+        late_chunking=body.late_chunking,
+        window_overlap=body.window_overlap,
     )
 
 
@@ -64,4 +64,44 @@ def response_body(model: str, result: EncodeResult, many_types: bool) -> dict[st
         "object": "list",
         "data": [{"object": "embedding", "index": i, "embedding": e} for i, e in enumerate(embeddings)],
         "usage": usage,
+    }
+
+
+def chunk_options(body: ChunkRequest) -> EncodeOptions:
+    """EncodeOptions of a chunk request."""
+    return EncodeOptions.create(
+        embedding_type=body.embedding_type or EmbeddingType.FLOAT,
+        task=body.task,
+        dimensions=body.dimensions,
+        normalized=body.normalized,
+        late_chunking=body.late_chunking,
+        window_overlap=body.window_overlap,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def chunks_body(model: str, chunks: list[Chunk], tokens: int) -> dict[str, Any]:
+    """The chunk response: each chunk's index, text, offsets and embedding(s)."""
+    data = []
+    for chunk in chunks:
+        embedding = chunk.embedding
+        value = {k: _jsonable(v) for k, v in embedding.items()} if isinstance(embedding, dict) else embedding
+        data.append(
+            {
+                "object": "chunk",
+                "index": chunk.index,
+                "text": chunk.text,
+                "start": chunk.start,
+                "end": chunk.end,
+                "embedding": _jsonable(value),
+            }
+        )
+    return {
+        "model": model,
+        "object": "list",
+        "data": data,
+        "usage": {"total_tokens": tokens, "prompt_tokens": tokens},
     }

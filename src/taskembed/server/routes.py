@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from taskembed.encode.embedder import Chunk
+from taskembed.options import EncodeOptions
 from taskembed.server.auth import bearer_token, key_is_valid
 from taskembed.server.batcher import QueueFullError
 from taskembed.server.errors import ApiError
-from taskembed.server.requests import request_options, request_texts, response_body
-from taskembed.server.schemas import EmbeddingRequest, EmbeddingResponse, ErrorBody, ModelList
+from taskembed.server.models import ServedModel
+from taskembed.server.requests import (
+    chunk_options,
+    chunks_body,
+    request_options,
+    request_texts,
+    response_body,
+)
+from taskembed.server.schemas import (
+    ChunkRequest,
+    ChunkResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    ErrorBody,
+    ModelList,
+)
 from taskembed.server.state import ServerState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -61,23 +79,13 @@ async def create_embeddings(body: EmbeddingRequest, request: Request) -> Respons
     served = state.registry.get(body.model)
     texts = request_texts(body, state.config.max_inputs)
     options = request_options(body)
+    if options.late_chunking:
+        return await _late_chunking(state, served, texts, options)
     prepared = await run_in_threadpool(served.embedder.prepare, texts, options)
-    tokens = int(prepared.tokenized.lengths.sum())
-    if tokens > state.config.max_request_tokens:
-        raise ApiError(
-            413,
-            f"the request has {tokens} tokens; this server accepts at most "
-            f"{state.config.max_request_tokens} per request: split it",
-        )
+    _check_request_tokens(state, int(prepared.tokenized.lengths.sum()))
     state.metrics.queue_depth.labels(served.name).set(served.batcher.depth)
-    try:
+    with _queue_full_as_429(served):
         pooled = await served.batcher.pooled(prepared)
-    except QueueFullError:
-        raise ApiError(
-            429,
-            f"{served.batcher.depth} requests are queued for {served.name}; retry shortly",
-            headers={"Retry-After": "1"},
-        ) from None
     result = await run_in_threadpool(served.embedder.finish, prepared, pooled)
     state.metrics.tokens.labels(served.name).inc(result.total_tokens)
     state.metrics.inputs.labels(served.name).inc(len(texts))
@@ -86,6 +94,77 @@ async def create_embeddings(body: EmbeddingRequest, request: Request) -> Respons
             response_body(served.name, result, prepared.options.many_types), separators=(",", ":")
         )
     )
+    return Response(payload, media_type="application/json")
+
+
+def _check_request_tokens(state: ServerState, tokens: int) -> None:
+    if tokens > state.config.max_request_tokens:
+        raise ApiError(
+            413,
+            f"the request has {tokens} tokens; this server accepts at most "
+            f"{state.config.max_request_tokens} per request: split it",
+        )
+
+
+@contextlib.contextmanager
+def _queue_full_as_429(served: ServedModel) -> Iterator[None]:
+    try:
+        yield
+    except QueueFullError:
+        raise ApiError(
+            429,
+            f"{served.batcher.depth} requests are queued for {served.name}; retry shortly",
+            headers={"Retry-After": "1"},
+        ) from None
+
+
+async def _exclusive(served: ServedModel, function: Callable[..., Any], *args: Any) -> Any:
+    with _queue_full_as_429(served):
+        return await served.batcher.exclusive(function, *args)
+
+
+async def _late_chunking(
+    state: ServerState, served: ServedModel, texts: list[str], options: EncodeOptions
+) -> Response:
+    """All inputs are chunks of one document: one forward (or macro windows) on the forward thread."""
+    counts = await run_in_threadpool(served.embedder.model.tokenizer.count_tokens, texts)
+    _check_request_tokens(state, int(counts.sum()))
+    result = await _exclusive(served, served.embedder.embed_late, texts, options)
+    state.metrics.tokens.labels(served.name).inc(result.total_tokens)
+    state.metrics.inputs.labels(served.name).inc(len(texts))
+    payload = json.dumps(response_body(served.name, result, options.many_types), separators=(",", ":"))
+    return Response(payload, media_type="application/json")
+
+
+@api.post("/chunks", response_model=ChunkResponse)
+async def create_chunks(body: ChunkRequest, request: Request) -> Response:
+    """Split one document (chunker or spans) and embed every chunk, late-chunked by default."""
+    state = state_of(request)
+    state.require_ready()
+    served = state.registry.get(body.model)
+    embedder = served.embedder
+    tokens = int((await run_in_threadpool(embedder.model.tokenizer.count_tokens, [body.input]))[0])
+    _check_request_tokens(state, tokens)
+    options = chunk_options(body)
+    values = {
+        "task": options.task,
+        "dimensions": options.dimensions,
+        "normalized": options.normalized,
+        "embedding_type": [t.value for t in options.embedding_types]
+        if options.many_types
+        else options.embedding_types[0].value,
+        "window_overlap": options.window_overlap,
+    }
+
+    def run() -> list[Chunk]:
+        return embedder.encode_chunks(
+            body.input, chunker=body.chunker, spans=body.spans, late_chunking=body.late_chunking, **values
+        )
+
+    chunks = await _exclusive(served, run)
+    state.metrics.tokens.labels(served.name).inc(tokens)
+    state.metrics.inputs.labels(served.name).inc(len(chunks))
+    payload = json.dumps(chunks_body(served.name, chunks, tokens), separators=(",", ":"))
     return Response(payload, media_type="application/json")
 
 

@@ -12,7 +12,7 @@ import torch
 
 from taskembed.encode import late_chunking, postprocess
 from taskembed.encode.batching import DEFAULT_BATCH_TOKENS
-from taskembed.encode.chunkers import pieces_of
+from taskembed.encode.chunkers import Piece, pieces_of
 from taskembed.encode.inference import embed_tokenized, forward_rows
 from taskembed.encode.inputs import check_texts
 from taskembed.encode.prompts import apply_prompt, resolve_prompt
@@ -233,6 +233,34 @@ class Embedder:
         tokenized = Tokenized(ids=[ids[s:e] for s, e in spans], original_counts=counts, truncated=())
         return self.finish(PreparedInput(options, tokenized, prompt_length=0, adapter=adapter), pooled)
 
+    def embed_chunks(
+        self,
+        document: str,
+        options: EncodeOptions,
+        *,
+        chunker: str | None = None,
+        spans: Sequence[Sequence[int]] | None = None,
+    ) -> tuple[list[Piece], EncodeResult]:
+        """The document's chunks (``sentences:N``, ``tokens:N`` or character ``spans``) and their embeddings.
+
+        With ``options.late_chunking`` the chunks are embedded in the whole document's context
+        (text between explicit spans included); else each chunk on its own.
+        """
+        if not isinstance(document, str):
+            raise InputError(f"the document is {type(document).__name__}, not a string")
+        pieces = pieces_of(document, self.model.tokenizer, chunker, spans)
+        chunks = [p for p in pieces if p.chunk is not None]
+        if not options.late_chunking:
+            return chunks, self.embed([document[p.start : p.end] for p in chunks], options)
+        result = self.embed_late([document[p.start : p.end] for p in pieces], options)
+        rows = np.array([row for row, p in enumerate(pieces) if p.chunk is not None])
+        return chunks, EncodeResult(
+            embeddings={kind: array[rows] for kind, array in result.embeddings.items()},
+            token_counts=result.token_counts[rows],
+            original_token_counts=result.original_token_counts[rows],
+            truncated=(),
+        )
+
     def encode_chunks(
         self,
         document: str,
@@ -240,23 +268,17 @@ class Embedder:
         chunker: str | None = None,
         spans: Sequence[Sequence[int]] | None = None,
         late_chunking: bool = True,
+        embedding_type: str | Sequence[str] = "float",
         **options: Any,
     ) -> list[Chunk]:
-        """Split ``document`` (``sentences:N``, ``tokens:N`` or character ``spans``) and embed each chunk.
+        """Split ``document`` and embed each chunk (late chunking by default); see ``embed_chunks``.
 
-        With ``late_chunking`` (default) chunks are embedded in the document's context; else each on
-        its own. Every chunk carries its text and start/end character offsets into ``document``.
-        ``options`` are ``encode``'s (task, dimensions, embedding_type, ...).
+        Every chunk carries its text and start/end character offsets into ``document``. ``options``
+        are ``encode``'s (task, prompt, dimensions, normalized, window_overlap, ...).
         """
-        if not isinstance(document, str):
-            raise InputError(f"the document is {type(document).__name__}, not a string")
-        pieces = pieces_of(document, self.model.tokenizer, chunker, spans)
-        texts = [document[p.start : p.end] for p in pieces]
-        kept = [(row, p) for row, p in enumerate(pieces) if p.chunk is not None]
-        if not late_chunking:
-            texts = [texts[row] for row, _ in kept]
-            kept = [(index, p) for index, (_, p) in enumerate(kept)]
-        output = self.encode(texts, late_chunking=late_chunking, **options)
+        chosen = EncodeOptions.create(embedding_type=embedding_type, late_chunking=late_chunking, **options)
+        chunks, result = self.embed_chunks(document, chosen, chunker=chunker, spans=spans)
+        output = result.output(chosen.many_types)
         return [
             Chunk(
                 index=int(p.chunk or 0),
@@ -265,5 +287,5 @@ class Embedder:
                 end=p.end,
                 embedding={k: v[row] for k, v in output.items()} if isinstance(output, dict) else output[row],
             )
-            for row, p in kept
+            for row, p in enumerate(chunks)
         ]

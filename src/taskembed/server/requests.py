@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskembed.encode.embedder import Chunk, EncodeResult
+from taskembed.encode.chunkers import Piece
+from taskembed.encode.embedder import EncodeResult
 from taskembed.options import EncodeOptions
 from taskembed.server.errors import ApiError
 from taskembed.server.schemas import ChunkRequest, EmbeddingRequest, TextInput
@@ -79,29 +80,17 @@ def chunk_options(body: ChunkRequest) -> EncodeOptions:
     )
 
 
-def _jsonable(value: Any) -> Any:
-    return value.tolist() if hasattr(value, "tolist") else value
-
-
-def chunks_body(model: str, chunks: list[Chunk], tokens: int) -> dict[str, Any]:
-    """The chunk response: each chunk's index, text, offsets and embedding(s)."""
-    data = []
-    for chunk in chunks:
-        embedding = chunk.embedding
-        value = {k: _jsonable(v) for k, v in embedding.items()} if isinstance(embedding, dict) else embedding
-        data.append(
-            {
-                "object": "chunk",
-                "index": chunk.index,
-                "text": chunk.text,
-                "start": chunk.start,
-                "end": chunk.end,
-                "embedding": _jsonable(value),
-            }
-        )
-    return {
-        "model": model,
-        "object": "list",
-        "data": data,
-        "usage": {"total_tokens": tokens, "prompt_tokens": tokens},
-    }
+def chunks_body(model: str, document: str, chunks: list[Piece], embedded: dict[str, Any]) -> dict[str, Any]:
+    """The chunk response: the embeddings response with each item's text and character offsets added."""
+    data = [
+        {
+            "object": "chunk",
+            "index": item["index"],
+            "text": document[p.start : p.end],
+            "start": p.start,
+            "end": p.end,
+        }
+        | {"embedding": item["embedding"]}
+        for p, item in zip(chunks, embedded["data"], strict=True)
+    ]
+    return {**embedded, "model": model, "data": data}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from taskembed.encode.embedder import Chunk
 from taskembed.options import EncodeOptions
 from taskembed.server.auth import bearer_token, key_is_valid
 from taskembed.server.batcher import QueueFullError
@@ -146,25 +146,16 @@ async def create_chunks(body: ChunkRequest, request: Request) -> Response:
     tokens = int((await run_in_threadpool(embedder.model.tokenizer.count_tokens, [body.input]))[0])
     _check_request_tokens(state, tokens)
     options = chunk_options(body)
-    values = {
-        "task": options.task,
-        "dimensions": options.dimensions,
-        "normalized": options.normalized,
-        "embedding_type": [t.value for t in options.embedding_types]
-        if options.many_types
-        else options.embedding_types[0].value,
-        "window_overlap": options.window_overlap,
-    }
-
-    def run() -> list[Chunk]:
-        return embedder.encode_chunks(
-            body.input, chunker=body.chunker, spans=body.spans, late_chunking=body.late_chunking, **values
-        )
-
-    chunks = await _exclusive(served, run)
+    run = functools.partial(
+        embedder.embed_chunks, body.input, options, chunker=body.chunker, spans=body.spans
+    )
+    chunks, result = await _exclusive(served, run)
     state.metrics.tokens.labels(served.name).inc(tokens)
     state.metrics.inputs.labels(served.name).inc(len(chunks))
-    payload = json.dumps(chunks_body(served.name, chunks, tokens), separators=(",", ":"))
+    body_out = chunks_body(
+        served.name, body.input, chunks, response_body(served.name, result, options.many_types)
+    )
+    payload = json.dumps(body_out, separators=(",", ":"))
     return Response(payload, media_type="application/json")
 
 

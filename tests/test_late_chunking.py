@@ -128,3 +128,27 @@ def test_encode_chunks_returns_offsets_and_vectors(bundled):
     np.testing.assert_allclose(np.stack([c.embedding for c in chunks]), late, atol=1e-6)
     naive = bundled.encode_chunks(document, chunker="sentences:1", late_chunking=False)
     np.testing.assert_allclose(naive[1].embedding, bundled.encode(chunks[1].text), atol=1e-6)
+
+
+def test_the_cli_writes_chunks_with_offsets(bundled, tmp_path, capsys):
+    import json
+
+    from taskembed.cli import main
+
+    documents = [{"id": "berlin", "text": " ".join(BERLIN)}, {"id": "tricky", "text": TRICKY}]
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps(d) + "\n" for d in documents), encoding="utf-8")
+    output = tmp_path / "chunks.jsonl"
+    args = ["encode", str(source), "-o", str(output), "--id-field", "id", "--chunker", "sentences:1"]
+    assert main([*args, "--late-chunking", "--quiet"]) == 0
+    assert "the chunks of 2 documents" in capsys.readouterr().out
+    rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    texts = {d["id"]: d["text"] for d in documents}
+    assert [r["id"] for r in rows].count("berlin") == 3
+    assert all(texts[r["id"]][r["start"] : r["end"]] == r["text"] for r in rows)
+    expected = bundled.encode_chunks(texts["berlin"], chunker="sentences:1")
+    np.testing.assert_allclose([r["embedding"] for r in rows[:3]], [c.embedding for c in expected], atol=1e-6)
+    assert (
+        main(["encode", str(source), "-o", str(tmp_path / "x.npy"), "--chunker", "tokens:8", "--quiet"]) == 2
+    )
+    assert "write .jsonl or .parquet" in capsys.readouterr().err

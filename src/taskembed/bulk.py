@@ -31,6 +31,7 @@ class BulkJob:
     options: EncodeOptions
     chunk_rows: int = 4096
     overwrite: bool = False
+    chunker: str | None = None  # rows are documents, output rows are their chunks (with offsets)
 
     @property
     def work_dir(self) -> Path:
@@ -65,6 +66,7 @@ def _fingerprint(job: BulkJob, embedder: Embedder) -> dict[str, Any]:
         "options": options,
         "embedding_type": job.options.embedding_types[0].value,
         "chunk_rows": job.chunk_rows,
+        "chunker": job.chunker,
         "batch_tokens": job.options.batch_tokens or embedder.batch_tokens,
     }
 
@@ -94,6 +96,30 @@ def _validate(job: BulkJob, embedder: Embedder) -> None:
     if job.output.exists() and not job.overwrite:
         raise InputError(f"{job.output} exists; pass --overwrite to replace it")
     job.options.validated(embedder.info)
+    if job.options.late_chunking and job.chunker is None:
+        raise InputError("late chunking of a file needs --chunker (each row is a document split into chunks)")
+    if job.chunker is not None and job.output.suffix.lower() == ".npy":
+        raise InputError("chunk output carries document ids and offsets: write .jsonl or .parquet, not .npy")
+
+
+def _embed_documents(
+    embedder: Embedder, job: BulkJob, rows: list[tuple[object, str]]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Every document's chunks: (document ids, vectors, chunk index / start / end / text columns)."""
+    assert job.chunker is not None
+    ids: list[object] = []
+    vectors: list[np.ndarray] = []
+    columns: dict[str, list[Any]] = {"chunk": [], "start": [], "end": [], "text": []}
+    for row_id, text in rows:
+        pieces, result = embedder.embed_chunks(text, job.options, chunker=job.chunker)
+        ids += [row_id] * len(pieces)
+        vectors.append(next(iter(result.embeddings.values())))
+        for piece in pieces:
+            columns["chunk"].append(piece.chunk)
+            columns["start"].append(piece.start)
+            columns["end"].append(piece.end)
+            columns["text"].append(text[piece.start : piece.end])
+    return np.array(ids), np.concatenate(vectors), {k: np.array(v) for k, v in columns.items()}
 
 
 def run_bulk(embedder: Embedder, job: BulkJob, *, progress: bool = True) -> BulkSummary:
@@ -107,6 +133,10 @@ def run_bulk(embedder: Embedder, job: BulkJob, *, progress: bool = True) -> Bulk
         for index, chunk in enumerate(iter_chunks(rows, job.chunk_rows)):
             total_rows += len(chunk)
             if store.has(index):
+                bar.update(len(chunk))
+                continue
+            if job.chunker is not None:
+                store.write(index, *_embed_documents(embedder, job, chunk))
                 bar.update(len(chunk))
                 continue
             result = embedder.embed([text for _, text in chunk], job.options, on_rows=bar.update)

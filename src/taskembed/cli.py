@@ -55,6 +55,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     encode.add_argument("--batch-tokens", type=int, default=None, help="padded tokens per forward pass")
     encode.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per resumable chunk")
+    encode.add_argument(
+        "--chunker",
+        default=None,
+        help="sentences:N or tokens:N: each row is a document, each output row one chunk (with offsets)",
+    )
+    encode.add_argument(
+        "--late-chunking",
+        action="store_true",
+        help="with --chunker: embed chunks in their document's context",
+    )
+    encode.add_argument(
+        "--window-overlap", type=int, default=None, help="late chunking: tokens of left context"
+    )
     encode.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     encode.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -156,6 +169,8 @@ def _cmd_encode(args: argparse.Namespace) -> int:
         truncate=not args.no_truncate,
         batch_tokens=args.batch_tokens,
         ranges=_ranges_for(args.ranges, args.dimensions, embedder.info.dimension),
+        late_chunking=args.late_chunking,
+        window_overlap=args.window_overlap,
     )
     job = BulkJob(
         InputSpec(args.input, args.text_field, args.id_field),
@@ -163,11 +178,13 @@ def _cmd_encode(args: argparse.Namespace) -> int:
         options,
         chunk_rows=args.chunk_rows,
         overwrite=args.overwrite,
+        chunker=args.chunker,
     )
     summary = run_bulk(embedder, job, progress=not args.quiet)
     resumed = f", {summary.resumed_chunks} chunk(s) resumed" if summary.resumed_chunks else ""
     cut = f", {summary.truncated} cut at {embedder.info.max_tokens} tokens" if summary.truncated else ""
-    _out(f"wrote {summary.rows} embeddings to {args.output} in {summary.seconds:.1f}s{resumed}{cut}")
+    what = f"the chunks of {summary.rows} documents" if args.chunker else f"{summary.rows} embeddings"
+    _out(f"wrote {what} to {args.output} in {summary.seconds:.1f}s{resumed}{cut}")
     return 0
 
 

@@ -6,12 +6,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 
 class ChunkStore:
-    """Chunk ``i`` is ``chunk-{i:06d}.npz`` holding ``ids`` and ``embeddings``."""
+    """Chunk ``i`` is ``chunk-{i:06d}.npz`` holding ``ids``, ``embeddings`` and optional extra columns."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -23,12 +24,16 @@ class ChunkStore:
         """Whether chunk ``index`` was finished."""
         return self._path(index).is_file()
 
-    def write(self, index: int, ids: np.ndarray, embeddings: np.ndarray) -> None:
+    def write(
+        self, index: int, ids: np.ndarray, embeddings: np.ndarray, extra: dict[str, np.ndarray] | None = None
+    ) -> None:
         """Store one finished chunk: write a temporary file, flush it to disk, then rename."""
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self._path(index).with_suffix(".tmp")
         with tmp.open("wb") as handle:
-            np.savez(handle, ids=ids, embeddings=embeddings)
+            arrays: dict[str, Any] = {"ids": ids, "embeddings": embeddings}
+            arrays.update({f"extra_{k}": v for k, v in (extra or {}).items()})
+            np.savez(handle, **arrays)
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(self._path(index))
@@ -39,10 +44,16 @@ class ChunkStore:
 
     def read_all(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (ids, embeddings) of every finished chunk in order, one chunk in memory at a time."""
+        for ids, embeddings, _ in self.read_columns():
+            yield ids, embeddings
+
+    def read_columns(self) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+        """Yield (ids, embeddings, extra columns) of every finished chunk in order."""
         index = 0
         while self.has(index):
             with np.load(self._path(index), allow_pickle=False) as data:
-                yield data["ids"], data["embeddings"]
+                extra = {k.removeprefix("extra_"): data[k] for k in data.files if k.startswith("extra_")}
+                yield data["ids"], data["embeddings"], extra
             index += 1
 
     def remove(self) -> None:

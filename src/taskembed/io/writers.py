@@ -45,8 +45,9 @@ def _write_parquet(store: ChunkStore, tmp: Path) -> None:
         raise InputError("Parquet output needs pyarrow: pip install 'taskembed[parquet]'") from None
     writer = None
     try:
-        for ids, embeddings in store.read_all():
-            table = pa.table({"id": pa.array(ids.tolist()), "embedding": _arrow_vectors(embeddings)})
+        for ids, embeddings, extra in store.read_columns():
+            columns = {"id": pa.array(ids.tolist()), **{k: pa.array(v.tolist()) for k, v in extra.items()}}
+            table = pa.table({**columns, "embedding": _arrow_vectors(embeddings)})
             writer = writer or pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)
     finally:
@@ -58,15 +59,17 @@ def _write_parquet(store: ChunkStore, tmp: Path) -> None:
         )
 
 
-def _json_lines(ids: np.ndarray, embeddings: np.ndarray) -> Iterable[str]:
-    for row_id, vector in zip(ids.tolist(), embeddings.tolist(), strict=True):
-        yield json.dumps({"id": row_id, "embedding": vector}, separators=(",", ":")) + "\n"
+def _json_lines(ids: np.ndarray, embeddings: np.ndarray, extra: dict[str, np.ndarray]) -> Iterable[str]:
+    columns = {k: v.tolist() for k, v in extra.items()}
+    for row, (row_id, vector) in enumerate(zip(ids.tolist(), embeddings.tolist(), strict=True)):
+        record = {"id": row_id, **{k: v[row] for k, v in columns.items()}, "embedding": vector}
+        yield json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def _write_jsonl(store: ChunkStore, tmp: Path) -> None:
     with tmp.open("w", encoding="utf-8") as handle:
-        for ids, embeddings in store.read_all():
-            handle.writelines(_json_lines(ids, embeddings))
+        for ids, embeddings, extra in store.read_columns():
+            handle.writelines(_json_lines(ids, embeddings, extra))
 
 
 WRITERS: dict[str, Writer] = {".npy": _write_npy, ".parquet": _write_parquet, ".jsonl": _write_jsonl}

@@ -241,3 +241,11 @@ def test_the_http_api_takes_the_task_per_request(original, folders):
         assert response.status_code == 422 and "unknown task 'nope'" in response.text
     finally:
         live.stop()
+
+
+def test_late_chunking_runs_each_task_adapter(original, folders):
+    chunks = ["The quick brown fox. ", "It jumps over the lazy dog."]
+    late = original.encode(chunks, task="separation", late_chunking=True)
+    pinned = taskembed.load(folders["original"], task="separation").encode(chunks, late_chunking=True)
+    assert min_cosine(late, pinned) >= MIN_COSINE
+    assert min_cosine(late, original.encode(chunks, late_chunking=True)) < 0.99  # the adapter mattered

@@ -157,18 +157,21 @@ def test_not_ready_while_loading_and_after_a_failed_load(tmp_path):
 
 
 def test_queue_full_is_a_429_with_retry_after(bundled):
-    live = LiveServer(
-        create_app(
-            ServerConfig(max_queue=1, max_inputs=2048, max_request_tokens=10**7, max_body_bytes=10**8),
-            preloaded={"default": bundled},
-        )
-    ).start()
+    app = create_app(
+        ServerConfig(max_queue=1, max_inputs=2048, max_request_tokens=10**7, max_body_bytes=10**8),
+        preloaded={"default": bundled},
+    )
+    live = LiveServer(app).start()
 
     async def burst() -> list[httpx.Response]:
         async with httpx.AsyncClient(timeout=120) as client:
             big = client.post(f"{live.url}/v1/embeddings", json={"input": ["a long sentence " * 30] * 600})
             task = asyncio.ensure_future(big)
-            await asyncio.sleep(0.3)
+            batcher = app.state.taskembed.registry.models[0].batcher
+            for _ in range(1000):  # until the big request waits in the queue (not a fixed sleep)
+                if batcher.depth:
+                    break
+                await asyncio.sleep(0.01)
             small = [await client.post(f"{live.url}/v1/embeddings", json={"input": "x"}) for _ in range(3)]
             return [await task, *small]
 

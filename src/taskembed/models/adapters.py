@@ -51,12 +51,12 @@ class TaskRouting:
             self.groups.append((int(task), None if rows.numel() == task_ids.numel() else rows))
 
 
-class LoRALinear(nn.Module):
-    """A Linear plus per-row task LoRA from a bank."""
+class TaskLoRA(nn.Module):
+    """A Linear or Embedding plus per-row task LoRA from a bank; subclasses give the low-rank maths."""
 
     scale: torch.Tensor
 
-    def __init__(self, base: nn.Linear, bank: Bank, routing: TaskRouting) -> None:
+    def __init__(self, base: nn.Linear | nn.Embedding, bank: Bank, routing: TaskRouting) -> None:
         super().__init__()
         self.base = base
         self.routing = routing
@@ -66,8 +66,11 @@ class LoRALinear(nn.Module):
 
     def delta(self, x: torch.Tensor, task: int) -> torch.Tensor:
         """Task ``task``'s low-rank term for inputs ``x``."""
-        low_rank = functional.linear(x, self.lora_a[task])
-        return functional.linear(low_rank, self.lora_b[task]) * self.scale[task]
+        raise NotImplementedError
+
+    def weight_delta(self, task: int) -> torch.Tensor:
+        """Task ``task``'s change to the base weight."""
+        raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Base output plus each row group's task term."""
@@ -79,48 +82,36 @@ class LoRALinear(nn.Module):
                 out = out.index_add(0, rows, self.delta(x.index_select(0, rows), task))
         return out
 
-    def merged(self, task: int) -> nn.Linear:
-        """The base Linear with task ``task`` folded into its weight."""
+    def merged(self, task: int) -> nn.Linear | nn.Embedding:
+        """The base module with task ``task`` folded into its weight."""
         with torch.no_grad():
-            self.base.weight += (self.lora_b[task] @ self.lora_a[task]) * self.scale[task]
+            self.base.weight += self.weight_delta(task)
         return self.base
 
 
-class LoRAEmbedding(nn.Module):
-    """An Embedding plus per-row task LoRA from a bank."""
+class LoRALinear(TaskLoRA):
+    """Linear: ``W_t = W + s[t] * B[t] @ A[t]``."""
 
-    scale: torch.Tensor
+    def delta(self, x: torch.Tensor, task: int) -> torch.Tensor:
+        """Task ``task``'s low-rank term for inputs ``x``."""
+        low_rank = functional.linear(x, self.lora_a[task])
+        return functional.linear(low_rank, self.lora_b[task]) * self.scale[task]
 
-    def __init__(self, base: nn.Embedding, bank: Bank, routing: TaskRouting) -> None:
-        super().__init__()
-        self.base = base
-        self.routing = routing
-        self.lora_a = nn.Parameter(bank.a.to(base.weight.dtype), requires_grad=False)
-        self.lora_b = nn.Parameter(bank.b.to(base.weight.dtype), requires_grad=False)
-        self.register_buffer("scale", bank.scale.to(base.weight.dtype), persistent=False)
-
-    def delta(self, ids: torch.Tensor, task: int) -> torch.Tensor:
-        """Task ``task``'s low-rank term for token ids ``ids``."""
-        return functional.embedding(ids, self.lora_a[task]) @ self.lora_b[task] * self.scale[task]
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """Base rows plus each row group's task term."""
-        out = self.base(ids)
-        for task, rows in self.routing.groups:
-            if rows is None:
-                out = out + self.delta(ids, task)
-            else:
-                out = out.index_add(0, rows, self.delta(ids.index_select(0, rows), task))
-        return out
-
-    def merged(self, task: int) -> nn.Embedding:
-        """The base Embedding with task ``task`` folded into its weight."""
-        with torch.no_grad():
-            self.base.weight += (self.lora_a[task] @ self.lora_b[task]) * self.scale[task]
-        return self.base
+    def weight_delta(self, task: int) -> torch.Tensor:
+        """``s[t] * B[t] @ A[t]``."""
+        return (self.lora_b[task] @ self.lora_a[task]) * self.scale[task]
 
 
-LoRAModule = LoRALinear | LoRAEmbedding
+class LoRAEmbedding(TaskLoRA):
+    """Embedding: ``E_t = E + s[t] * A[t] @ B[t]``."""
+
+    def delta(self, x: torch.Tensor, task: int) -> torch.Tensor:
+        """Task ``task``'s low-rank term for token ids ``x``."""
+        return functional.embedding(x, self.lora_a[task]) @ self.lora_b[task] * self.scale[task]
+
+    def weight_delta(self, task: int) -> torch.Tensor:
+        """``s[t] * A[t] @ B[t]``."""
+        return (self.lora_a[task] @ self.lora_b[task]) * self.scale[task]
 
 
 def install_adapters(model: nn.Module, banks: dict[str, Bank], routing: TaskRouting) -> None:
@@ -129,7 +120,7 @@ def install_adapters(model: nn.Module, banks: dict[str, Bank], routing: TaskRout
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
         base = getattr(parent, child)
-        wrapper: LoRAModule
+        wrapper: TaskLoRA
         if isinstance(base, nn.Linear):
             wrapper = LoRALinear(base, bank, routing)
         elif isinstance(base, nn.Embedding):
@@ -139,10 +130,10 @@ def install_adapters(model: nn.Module, banks: dict[str, Bank], routing: TaskRout
         setattr(parent, child, wrapper)
 
 
-def lora_modules(model: nn.Module) -> Iterator[tuple[str, LoRAModule]]:
+def lora_modules(model: nn.Module) -> Iterator[tuple[str, TaskLoRA]]:
     """The installed LoRA wrappers of ``model`` with their names."""
     for name, module in model.named_modules():
-        if isinstance(module, LoRALinear | LoRAEmbedding):
+        if isinstance(module, TaskLoRA):
             yield name, module
 
 

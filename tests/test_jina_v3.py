@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from tests.factories.checks import assert_mixed_batch_equals_single_tasks, min_cosine
 from tests.factories.jina_v3 import INSTRUCTIONS, TASKS, V3Weights
 
 import taskembed
@@ -72,12 +73,6 @@ def original(folders: dict[str, Path]) -> taskembed.Embedder:
     return taskembed.load(folders["original"])
 
 
-def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
-    a = a / np.linalg.norm(a, axis=1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=1, keepdims=True)
-    return float((a * b).sum(axis=1).min())
-
-
 @pytest.mark.parametrize("layout", ["original", "original-no-prefix", "hf-native", "hf-native-fused-lora"])
 def test_every_layout_equals_the_merged_reference_for_every_task(layout, folders, references):
     embedder = taskembed.load(folders[layout])
@@ -109,22 +104,7 @@ def test_info_instructions_matryoshka_and_limit(original, weights):
 
 def test_a_batch_mixing_tasks_equals_single_task_runs(original):
     tasks = [None, "retrieval.query", "separation", "retrieval.passage", "text-matching", "classification"]
-    prepared = [original.prepare(TEXTS, taskembed.EncodeOptions(task=task)) for task in tasks]
-    rows, prompts, adapters, owners = [], [], [], []
-    for index, item in enumerate(prepared):
-        for row, ids in enumerate(item.tokenized.ids):
-            rows.append(ids)
-            prompts.append(item.prompt_length)
-            adapters.append(item.adapter)
-            owners.append((index, row))
-    order = np.random.default_rng(0).permutation(len(rows))  # interleave tasks inside the batch
-    pooled = original.forward(
-        [rows[i] for i in order], np.array(prompts)[order], np.array(adapters, dtype=np.int64)[order]
-    )
-    for position, source in enumerate(order):
-        index, row = owners[source]
-        single = original.encode([TEXTS[row]], task=tasks[index], normalized=False)[0]
-        np.testing.assert_allclose(pooled[position], single, rtol=1e-4, atol=1e-5)
+    assert_mixed_batch_equals_single_tasks(original, TEXTS, tasks, seed=0)
 
 
 def test_a_pinned_task_is_merged_and_equals_the_unmerged_path(folders, original):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from tests.factories.checks import assert_mixed_batch_equals_single_tasks, min_cosine
 from tests.factories.jina_v5 import write_v5
 
 import taskembed
@@ -32,12 +33,6 @@ API_TASKS = {
     "classification": ("classification", "Document: "),
 }
 MIN_COSINE = 0.99999
-
-
-def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
-    a = a / np.linalg.norm(a, axis=1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=1, keepdims=True)
-    return float((a * b).sum(axis=1).min())
 
 
 def reference(folder: Path, base: torch.nn.Module, adapter: str | None, prompt: str, *, merged: bool = False):
@@ -100,22 +95,7 @@ def test_retrieval_with_an_explicit_prompt(embedder):
 
 def test_a_batch_mixing_tasks_equals_single_task_runs(embedder):
     tasks = list(API_TASKS)
-    prepared = [embedder.prepare(TEXTS, taskembed.EncodeOptions(task=task)) for task in tasks]
-    rows, prompts, adapters, owners = [], [], [], []
-    for index, item in enumerate(prepared):
-        for row, ids in enumerate(item.tokenized.ids):
-            rows.append(ids)
-            prompts.append(item.prompt_length)
-            adapters.append(item.adapter)
-            owners.append((index, row))
-    order = np.random.default_rng(1).permutation(len(rows))
-    pooled = embedder.forward(
-        [rows[i] for i in order], np.array(prompts)[order], np.array(adapters, dtype=np.int64)[order]
-    )
-    for position, source in enumerate(order):
-        index, row = owners[source]
-        single = embedder.encode([TEXTS[row]], task=tasks[index], normalized=False)[0]
-        np.testing.assert_allclose(pooled[position], single, rtol=1e-4, atol=1e-5)
+    assert_mixed_batch_equals_single_tasks(embedder, TEXTS, tasks, seed=1)
 
 
 def test_pinned_and_pre_merged_tasks_equal_the_adapter_path(checkpoint, embedder, tmp_path):

@@ -87,13 +87,17 @@ async def create_embeddings(body: EmbeddingRequest, request: Request) -> Respons
     with _queue_full_as_429(served):
         pooled = await served.batcher.pooled(prepared)
     result = await run_in_threadpool(served.embedder.finish, prepared, pooled)
-    state.metrics.tokens.labels(served.name).inc(result.total_tokens)
-    state.metrics.inputs.labels(served.name).inc(len(texts))
-    payload = await run_in_threadpool(
-        lambda: json.dumps(
-            response_body(served.name, result, prepared.options.many_types), separators=(",", ":")
-        )
-    )
+    body_out = functools.partial(response_body, served.name, result, prepared.options.many_types)
+    return await _counted_json(state, served, body_out, tokens=result.total_tokens, inputs=len(texts))
+
+
+async def _counted_json(
+    state: ServerState, served: ServedModel, build: Callable[[], dict[str, Any]], *, tokens: int, inputs: int
+) -> Response:
+    """Count the work in the metrics, then build and serialize the body off the event loop."""
+    state.metrics.tokens.labels(served.name).inc(tokens)
+    state.metrics.inputs.labels(served.name).inc(inputs)
+    payload = await run_in_threadpool(lambda: json.dumps(build(), separators=(",", ":")))
     return Response(payload, media_type="application/json")
 
 
@@ -130,10 +134,8 @@ async def _late_chunking(
     counts = await run_in_threadpool(served.embedder.model.tokenizer.count_tokens, texts)
     _check_request_tokens(state, int(counts.sum()))
     result = await _exclusive(served, served.embedder.embed_late, texts, options)
-    state.metrics.tokens.labels(served.name).inc(result.total_tokens)
-    state.metrics.inputs.labels(served.name).inc(len(texts))
-    payload = json.dumps(response_body(served.name, result, options.many_types), separators=(",", ":"))
-    return Response(payload, media_type="application/json")
+    body_out = functools.partial(response_body, served.name, result, options.many_types)
+    return await _counted_json(state, served, body_out, tokens=result.total_tokens, inputs=len(texts))
 
 
 @api.post("/chunks", response_model=ChunkResponse)
@@ -150,13 +152,12 @@ async def create_chunks(body: ChunkRequest, request: Request) -> Response:
         embedder.embed_chunks, body.input, options, chunker=body.chunker, spans=body.spans
     )
     chunks, result = await _exclusive(served, run)
-    state.metrics.tokens.labels(served.name).inc(tokens)
-    state.metrics.inputs.labels(served.name).inc(len(chunks))
-    body_out = chunks_body(
-        served.name, body.input, chunks, response_body(served.name, result, options.many_types)
-    )
-    payload = json.dumps(body_out, separators=(",", ":"))
-    return Response(payload, media_type="application/json")
+
+    def body_out() -> dict[str, Any]:
+        embedded = response_body(served.name, result, options.many_types)
+        return chunks_body(served.name, body.input, chunks, embedded)
+
+    return await _counted_json(state, served, body_out, tokens=tokens, inputs=len(chunks))
 
 
 @api.get("/models", response_model=ModelList)

@@ -43,14 +43,25 @@ def load(
     offline: bool | None = None,
     batch_tokens: int = DEFAULT_BATCH_TOKENS,
     task: str | None = None,
+    backend: str = "torch",
+    dtype: str = "fp32",
+    threads: int | None = None,
+    onnx_cache: str | Path | None = None,
 ) -> Embedder:
     """Load a model: ``"default"``/``"all-MiniLM-L6-v2"`` (bundled), a local folder, or a hub id.
 
     Hub ids are looked up in the local Hugging Face cache first and downloaded only when online
     (``offline=None`` follows ``HF_HUB_OFFLINE``). ``task`` pins the model to one task: its adapter is
     merged into the weights (no LoRA cost) and every call uses that task.
+
+    ``backend``/``dtype`` choose the engine: ``torch`` with ``fp32`` (default) or ``bf16``, or ``onnx``
+    (ONNX Runtime, extra ``onnx``) with ``fp32`` or ``int8``. ONNX graphs are exported on first use and
+    cached under ``onnx_cache`` (default ``~/.cache/taskembed/onnx``). ``threads`` defaults to every
+    available core.
     """
     from taskembed.models.load import load_model
+    from taskembed.models.runtime import Runtime
 
-    model = load_model(ref, cache_dir=cache_dir, offline=offline, task=task)
+    runtime = Runtime.create(backend, dtype, threads=threads, onnx_cache=onnx_cache)
+    model = load_model(ref, cache_dir=cache_dir, offline=offline, task=task, runtime=runtime)
     return Embedder(model, batch_tokens=batch_tokens)

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from taskembed.errors import TaskembedError
 from taskembed.types import EmbeddingType
@@ -15,9 +16,41 @@ from taskembed.types import EmbeddingType
 DEFAULT_CHUNK_ROWS = 4096
 
 
+def _add_runtime(parser: argparse.ArgumentParser, *, backend: bool = True) -> None:
+    if backend:
+        parser.add_argument(
+            "--backend", default="torch", choices=["torch", "onnx"], help="backbone engine (default: torch)"
+        )
+    parser.add_argument(
+        "--dtype",
+        default="fp32",
+        choices=["fp32", "bf16", "int8"],
+        help="fp32 (exact), bf16 (torch, CPUs with native bf16) or int8 (onnx) (default: fp32)",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="intra-op threads (default: every core)")
+    parser.add_argument(
+        "--onnx-cache", type=Path, default=None, help="exported graphs (default: ~/.cache/taskembed/onnx)"
+    )
+
+
 def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", default="default", help="bundled name, local folder or hub id (default: default)"
+    )
+    _add_runtime(parser)
+
+
+def _load(args: argparse.Namespace, ref: str | None = None, task: str | None = None) -> Any:
+    """The model of ``args`` on the runtime its flags choose."""
+    import taskembed
+
+    return taskembed.load(
+        ref or args.model,
+        task=task,
+        backend=getattr(args, "backend", "torch"),
+        dtype=args.dtype,
+        threads=args.threads,
+        onnx_cache=args.onnx_cache,
     )
 
 
@@ -34,6 +67,21 @@ def _build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="show what a model is and accepts")
     info.add_argument("model", nargs="?", default="default")
+
+    export = commands.add_parser(
+        "export", help="build (or find) the cached ONNX graphs of a model, one per task for adapter models"
+    )
+    export.add_argument("model", nargs="?", default="default")
+    _add_runtime(export, backend=False)
+    export.add_argument(
+        "--task", nargs="+", default=None, help="tasks to export (default: every task, plus the base weights)"
+    )
+    export.add_argument(
+        "--keep-fp32",
+        nargs="+",
+        default=(),
+        help="int8: substrings of ONNX MatMul node names to keep in fp32 (layers that lose accuracy)",
+    )
 
     encode = commands.add_parser("encode", help="embed a file of texts (resumable)")
     encode.add_argument("input", type=Path, help=".txt (one text per line), .jsonl, .csv, .tsv or .parquet")
@@ -154,12 +202,11 @@ def _ranges_for(path: Path | None, dimensions: int | None, full: int) -> object:
 
 
 def _cmd_encode(args: argparse.Namespace) -> int:
-    import taskembed
     from taskembed.bulk import BulkJob, run_bulk
     from taskembed.io.readers import InputSpec
     from taskembed.options import EncodeOptions
 
-    embedder = taskembed.load(args.model)
+    embedder = _load(args)
     options = EncodeOptions.create(
         embedding_type=args.embedding_type,
         task=args.task,
@@ -189,12 +236,11 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    import taskembed
     from taskembed.calibration import calibrate_model
     from taskembed.io.readers import InputSpec, read_rows
     from taskembed.quantization_ranges import save_ranges_file
 
-    embedder = taskembed.load(args.model)
+    embedder = _load(args)
     rows = read_rows(InputSpec(args.input, args.text_field, args.id_field))
     texts = [text for _, text in itertools.islice(rows, args.max_texts)]
     dims = _dimension_list(args.dimensions, embedder.info.dimension)
@@ -203,6 +249,18 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         args.output, ranges, source=f"{embedder.info.name} on {len(texts)} texts of {args.input.name}"
     )
     _out(f"wrote ranges for dimensions {sorted(ranges)} from {len(texts)} texts to {args.output}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from taskembed.backends.export_all import export_model
+    from taskembed.models.runtime import Runtime
+
+    runtime = Runtime.create(
+        "onnx", args.dtype, threads=args.threads, onnx_cache=args.onnx_cache, int8_keep_fp32=args.keep_fp32
+    )
+    for task, graph, built in export_model(args.model, runtime, args.task):
+        _out(f"{task or 'base'}: {graph} ({'exported' if built else 'cached'})")
     return 0
 
 
@@ -218,7 +276,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    import taskembed
     from taskembed.evaluate.cache import EmbeddingCache
     from taskembed.evaluate.report import markdown_table, write_report
     from taskembed.evaluate.specs import load_spec
@@ -226,7 +283,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from taskembed.options import EncodeOptions
 
     specs = [load_spec(ref, args.data_dir) for ref in args.task]  # bad specs fail before the model loads
-    embedder = taskembed.load(args.model)
+    embedder = _load(args)
     dims = _dimension_list(args.dimensions, embedder.info.dimension)
     kinds = args.embedding_type.split(",")
     choices = [args.model_task, args.query_task, args.prompt, args.query_prompt]
@@ -252,6 +309,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "eval": _cmd_eval,
     "info": _cmd_info,
+    "export": _cmd_export,
     "serve": _cmd_serve,
     "encode": _cmd_encode,
     "calibrate": _cmd_calibrate,

@@ -35,6 +35,7 @@ class EmbeddingCache:
             "task": options.task,
             "prompt": options.prompt,
             "max_tokens": embedder.info.max_tokens,
+            "runtime": embedder.model.runtime.identity,
         }
         digest.update(json.dumps(meta, sort_keys=True).encode())
         for text in texts:

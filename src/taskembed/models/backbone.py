@@ -21,7 +21,8 @@ class TransformerEncoder(nn.Module):
     """A transformers model reduced to (input_ids, attention_mask[, task ids]) -> last hidden state.
 
     With ``routing`` (installed task adapters) each row runs under its task's adapter (-1 = base
-    weights); passes are serialized because the routing belongs to the model.
+    weights); passes are serialized because the routing belongs to the model. ``autocast`` (e.g.
+    ``torch.bfloat16``) runs the matmuls in that dtype with fp32 weights kept; the output is fp32.
     """
 
     def __init__(self, model: nn.Module, *, token_type_ids: bool, routing: TaskRouting | None = None) -> None:
@@ -29,25 +30,31 @@ class TransformerEncoder(nn.Module):
         self.model = model
         self.token_type_ids = token_type_ids
         self.routing = routing
+        self.autocast: torch.dtype | None = None
         self._lock = threading.Lock()
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, task_ids: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Run the transformer and return its last hidden state (B, L, H)."""
-        extra = {"token_type_ids": torch.zeros_like(input_ids)} if self.token_type_ids else {}
+        """Run the transformer and return its last hidden state (B, L, H) in fp32."""
         if self.routing is None:
             if task_ids is not None and bool((task_ids >= 0).any()):
                 raise ValueError("this backbone has no task adapters")
-            return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+            return self._hidden(input_ids, attention_mask)
         with self._lock:
             self.routing.set(task_ids)
             try:
-                return self.model(
-                    input_ids=input_ids, attention_mask=attention_mask, **extra
-                ).last_hidden_state
+                return self._hidden(input_ids, attention_mask)
             finally:
                 self.routing.set(None)
+
+    def _hidden(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        extra = {"token_type_ids": torch.zeros_like(input_ids)} if self.token_type_ids else {}
+        if self.autocast is None:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+        with torch.autocast("cpu", dtype=self.autocast):
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+        return hidden.float()
 
 
 def _relevant(keys: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ from taskembed.encode.tokenize import TextTokenizer
 from taskembed.errors import InputError
 from taskembed.models.adapters import merge_adapters
 from taskembed.models.info import ModelInfo
+from taskembed.models.runtime import Runtime
 from taskembed.quantization_ranges import QuantizationRanges
 from taskembed.types import Pooling
 
@@ -30,6 +31,7 @@ class LoadedModel:
     heads: tuple[nn.Module, ...] = ()
     ranges: dict[int, QuantizationRanges] = field(default_factory=dict)
     task_adapters: dict[str, int] = field(default_factory=dict)
+    runtime: Runtime = field(default_factory=Runtime)
 
     def adapter_of(self, task: str | None) -> int:
         """The adapter index a task runs with (-1: base weights)."""

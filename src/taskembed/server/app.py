@@ -24,11 +24,22 @@ from taskembed.server.state import ServerState
 log = logging.getLogger("taskembed.server")
 
 
+def load_served(spec: ModelSpec, config: ServerConfig) -> Embedder:
+    """Load one served model on the server's runtime (backend, dtype, threads)."""
+    runtime = config.runtime()
+    return taskembed.load(
+        spec.ref,
+        task=spec.task,
+        backend=runtime.backend.value,
+        dtype=runtime.precision.value,
+        threads=runtime.threads,
+        onnx_cache=runtime.onnx_cache,
+    )
+
+
 async def _serve_model(state: ServerState, spec: ModelSpec, preloaded: Embedder | None) -> None:
     embedder = (
-        preloaded
-        if preloaded is not None
-        else await asyncio.to_thread(taskembed.load, spec.ref, task=spec.task)
+        preloaded if preloaded is not None else await asyncio.to_thread(load_served, spec, state.config)
     )
     await asyncio.to_thread(embedder.encode, ["warm-up", "a second, longer warm-up sentence"])
     name = embedder.info.name

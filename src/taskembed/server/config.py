@@ -10,8 +10,10 @@ from pathlib import Path
 
 from taskembed.encode.batching import DEFAULT_BATCH_TOKENS
 from taskembed.errors import InputError
+from taskembed.models.runtime import Runtime
 
 ENV_PREFIX = "TASKEMBED_"
+PATH_FIELDS = ("api_key_file", "onnx_cache")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,16 @@ class ServerConfig:
     max_body_bytes: int = 32 * 1024 * 1024
     max_wait_ms: float = 2.0
     workers: int = 1
+    backend: str = "torch"
+    dtype: str = "fp32"
+    threads: int = 0
+    onnx_cache: Path | None = None
+
+    def runtime(self) -> Runtime:
+        """The engine every served model runs on (validated)."""
+        return Runtime.create(
+            self.backend, self.dtype, threads=self.threads or None, onnx_cache=self.onnx_cache
+        )
 
 
 HELP = {
@@ -67,6 +79,10 @@ HELP = {
     "max_body_bytes": "request body size",
     "max_wait_ms": "how long a batch waits for more requests",
     "workers": "server processes (each loads the models)",
+    "backend": "engine for the backbones: torch or onnx",
+    "dtype": "fp32, bf16 (torch, CPUs with native bf16) or int8 (onnx)",
+    "threads": "intra-op threads per model (0: every core)",
+    "onnx_cache": "folder of exported ONNX graphs (default ~/.cache/taskembed/onnx)",
 }
 
 
@@ -88,7 +104,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, env: Mapping[str, str])
         flag = "--" + field.name.replace("_", "-")
         env_name = ENV_PREFIX + field.name.upper()
         default = getattr(defaults, field.name)
-        kind = {int: int, float: float}.get(type(default), str if field.name != "api_key_file" else Path)
+        kind = {int: int, float: float}.get(type(default), Path if field.name in PATH_FIELDS else str)
         raw = env.get(env_name)
         parser.add_argument(
             flag,
@@ -118,6 +134,9 @@ def _validate(config: ServerConfig) -> None:
     ):
         if getattr(config, name) < (0 if name == "port" else 1):
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(config, name)}")
+    if config.threads < 0:
+        raise InputError(f"--threads must be 0 (every core) or more, got {config.threads}")
+    config.runtime()  # unknown backends and impossible dtypes fail before any model loads
     if config.workers < 1:
         raise InputError(f"--workers must be at least 1, got {config.workers}")
     if config.api_key_file is not None and not config.api_key_file.is_file():

@@ -182,7 +182,7 @@ def test_the_server_batches_requests_of_different_tasks_together(original):
     passes = []
 
     async def run() -> list[np.ndarray]:
-        batcher = Batcher(original, max_batch_tokens=4096, observe_batch=lambda rows, _: passes.append(rows))
+        batcher = Batcher(original, max_batch_tokens=4096, observe_batch=lambda rows, *_: passes.append(rows))
         batcher.start()
         tasks = ["retrieval.query", "separation", None]
         prepared = [original.prepare(TEXTS, taskembed.EncodeOptions(task=t)) for t in tasks]

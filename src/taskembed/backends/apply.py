@@ -54,6 +54,8 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
 
     if runtime.threads is not None:
         torch.set_num_threads(runtime.threads)
+    if runtime == Runtime(threads=runtime.threads):
+        return  # torch fp32: the backbone as loaded
     encoder = model.backbone
     if not isinstance(encoder, TransformerEncoder):
         raise ModelLoadError(f"model {model.info.name} has no transformer backbone to run on {runtime.label}")

@@ -46,7 +46,8 @@ async def _serve_model(state: ServerState, spec: ModelSpec, preloaded: Embedder 
     aliases = tuple(dict.fromkeys(a for a in (spec.alias, spec.ref) if a and a != name))
     metrics = state.metrics
 
-    def observe(rows: int, tokens: int) -> None:
+    def observe(rows: int, tokens: int, seconds: float) -> None:
+        metrics.stage.labels(name, "core").observe(seconds)
         metrics.batch_rows.labels(name).observe(rows)
         metrics.batch_tokens.labels(name).observe(tokens)
 

@@ -6,6 +6,11 @@ within the budget. Every request makes progress at least once per round, a reque
 document costs the others at most one pass, and rows of similar length share a pass, so padding stays
 small. Requests with different tasks share a pass: prompts are text, and task adapters are chosen per
 row inside the forward.
+
+The server runs a three-stage pipeline per model: *pre* (checks, prompts, tokenizing) in the request's
+worker thread, *core* (the forward passes) on this batcher's one thread, *post* (Matryoshka,
+normalization, output types, JSON) back in worker threads. While a pass runs, other requests tokenize
+and finish, so the backbone does not wait on the tokenizer.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +28,7 @@ import numpy as np
 
 from taskembed.encode.embedder import Embedder, PreparedInput
 
-Observer = Callable[[int, int], None]
+Observer = Callable[[int, int, float], None]  # rows, real tokens, seconds of one forward pass
 T = TypeVar("T")
 
 
@@ -159,6 +165,7 @@ class Batcher:
             rows = [job.prepared.tokenized.ids[row] for job, row in picked]
             prompts = np.array([job.prepared.prompt_length for job, _ in picked], dtype=np.int64)
             adapters = np.array([job.prepared.adapter for job, _ in picked], dtype=np.int64)
+            started = time.perf_counter()
             try:
                 pooled = await loop.run_in_executor(
                     self._executor, self.embedder.forward, rows, prompts, adapters
@@ -168,7 +175,7 @@ class Batcher:
             else:
                 self._deliver(picked, pooled)
                 if self.observe_batch is not None:
-                    self.observe_batch(len(rows), sum(len(r) for r in rows))
+                    self.observe_batch(len(rows), sum(len(r) for r in rows), time.perf_counter() - started)
             if not any(job.waiting for job in self._jobs):
                 self._wakeup.clear()
 

@@ -36,6 +36,14 @@ class Metrics:
             buckets=TOKEN_BUCKETS,
             registry=r,
         )
+        self.stage = Histogram(
+            "taskembed_stage_seconds",
+            "time per pipeline stage: pre (checks, prompts, tokenizing), core (one forward pass), "
+            "post (Matryoshka, normalization, output types)",
+            ["model", "stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.tokens = Counter("taskembed_tokens", "tokens embedded", ["model"], registry=r)
         self.inputs = Counter("taskembed_inputs", "inputs embedded", ["model"], registry=r)
 

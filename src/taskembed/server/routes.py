@@ -81,12 +81,14 @@ async def create_embeddings(body: EmbeddingRequest, request: Request) -> Respons
     options = request_options(body)
     if options.late_chunking:
         return await _late_chunking(state, served, texts, options)
-    prepared = await run_in_threadpool(served.embedder.prepare, texts, options)
+    with state.metrics.stage.labels(served.name, "pre").time():
+        prepared = await run_in_threadpool(served.embedder.prepare, texts, options)
     _check_request_tokens(state, int(prepared.tokenized.lengths.sum()))
     state.metrics.queue_depth.labels(served.name).set(served.batcher.depth)
     with _queue_full_as_429(served):
         pooled = await served.batcher.pooled(prepared)
-    result = await run_in_threadpool(served.embedder.finish, prepared, pooled)
+    with state.metrics.stage.labels(served.name, "post").time():
+        result = await run_in_threadpool(served.embedder.finish, prepared, pooled)
     body_out = functools.partial(response_body, served.name, result, prepared.options.many_types)
     return await _counted_json(state, served, body_out, tokens=result.total_tokens, inputs=len(texts))
 

@@ -1,112 +1,184 @@
-"""Throughput of taskembed vs sentence-transformers on the same corpus, same machine, same run.
+"""Every runtime of taskembed vs sentence-transformers on the same corpus, same machine, same run.
 
 Each method runs in its own child process (so peak RSS is its own): one warm-up pass, then the median
-of --repeats timed passes. Tokens/s counts real (non-padding) tokens after truncation at 256.
+of --repeats timed passes (model loading and ONNX export are not timed). Tokens/s counts real
+(non-padding) tokens after truncation at 256. Per method: speed vs sentence-transformers, min/mean
+cosine vs torch fp32, STSBenchmark test Spearman (and SciFact nDCG@10 with --scifact) from the eval
+harness, peak RSS, and the fraction of the roofline: achieved FLOP/s (the corpus's exact FLOP count,
+attention included) over this machine's measured GEMM peak for that arithmetic (bench/gemm_peak.py).
 
-    .venv/bin/python bench/throughput.py [--repeats 3] [--size 4096]
+    .venv/bin/python bench/throughput.py [--repeats 3] [--size 4096] [--scifact] [--methods ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import resource
 import statistics
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from corpus import load_corpus
+from corpus import DATA, load_corpus
+
+RUNTIMES = {
+    "torch-fp32": ("torch", "fp32"),
+    "torch-bf16": ("torch", "bf16"),
+    "onnx-fp32": ("onnx", "fp32"),
+    "onnx-int8": ("onnx", "int8"),
+}
+METHODS = ["sentence-transformers", *RUNTIMES]
+PEAK_OF = {
+    "sentence-transformers": "torch_fp32",
+    "torch-fp32": "torch_fp32",
+    "torch-bf16": "torch_bf16",
+    "onnx-fp32": "ort_fp32",
+    "onnx-int8": "ort_int8",
+}
 
 
-def _run_taskembed(texts: list[str], repeats: int) -> tuple[list[float], np.ndarray]:
-    import taskembed
-
-    model = taskembed.load("default")
-    model.encode(texts[:256])
+def _timed(encode: Any, texts: list[str], repeats: int) -> tuple[list[float], np.ndarray]:
+    encode(texts[:256])
     timings, vectors = [], np.zeros(0)
     for _ in range(repeats):
         start = time.perf_counter()
-        vectors = model.encode(texts)
+        vectors = np.asarray(encode(texts))
         timings.append(time.perf_counter() - start)
     return timings, vectors
 
 
-def _run_sentence_transformers(texts: list[str], repeats: int) -> tuple[list[float], np.ndarray]:
-    from sentence_transformers import SentenceTransformer
+def _quality(model: Any, scifact: bool) -> dict[str, float]:
+    from taskembed.evaluate.data import load_beir, load_stsbenchmark
+    from taskembed.evaluate.retrieval import evaluate_retrieval
+    from taskembed.evaluate.sts import evaluate_sts
+
+    warnings.simplefilter("ignore")
+    scores = {"stsb": evaluate_sts(model, load_stsbenchmark(DATA / "stsbenchmark" / "sts-test.csv")).main}
+    if scifact:
+        scores["scifact"] = evaluate_retrieval(model, load_beir(DATA / "scifact")).main
+    return {name: 100 * value for name, value in scores.items()}
+
+
+def _run(name: str, texts: list[str], repeats: int, scifact: bool) -> dict[str, Any]:
+    if name == "sentence-transformers":
+        from sentence_transformers import SentenceTransformer
+
+        from taskembed.models.resolve import bundled_model_dir
+
+        st = SentenceTransformer(str(bundled_model_dir()), device="cpu")
+        encode = functools.partial(st.encode, batch_size=32, convert_to_numpy=True)
+        timings, vectors = _timed(encode, texts, repeats)
+        return {"timings": timings, "vectors": vectors, "quality": {}}
+    import taskembed
+
+    backend, dtype = RUNTIMES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = taskembed.load("default", backend=backend, dtype=dtype)
+    timings, vectors = _timed(model.encode, texts, repeats)
+    return {"timings": timings, "vectors": vectors, "quality": _quality(model, scifact)}
+
+
+def _child(name: str, texts: list[str], repeats: int, scifact: bool, queue: multiprocessing.Queue) -> None:
+    result = _run(name, texts, repeats, scifact)
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(result)
+
+
+def _measure(name: str, texts: list[str], repeats: int, scifact: bool) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(name, texts, repeats, scifact, queue))
+    process.start()
+    result: dict[str, Any] = queue.get()
+    process.join()
+    return result
+
+
+def corpus_flop(lengths: np.ndarray) -> float:
+    """Exact FLOP of the bundled model on these token counts: 2 x linear weights per token plus attention."""
+    from transformers import AutoConfig
 
     from taskembed.models.resolve import bundled_model_dir
 
-    model = SentenceTransformer(str(bundled_model_dir()), device="cpu")
-    model.encode(texts[:256])
-    timings, vectors = [], np.zeros(0)
-    for _ in range(repeats):
-        start = time.perf_counter()
-        vectors = model.encode(texts, batch_size=32, convert_to_numpy=True)
-        timings.append(time.perf_counter() - start)
-    return timings, vectors
-
-
-METHODS = {"taskembed": _run_taskembed, "sentence-transformers": _run_sentence_transformers}
-
-
-def _child(name: str, texts: list[str], repeats: int, queue: multiprocessing.Queue) -> None:
-    timings, vectors = METHODS[name](texts, repeats)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((name, timings, vectors, peak_mib))
-
-
-def _measure(name: str, texts: list[str], repeats: int) -> tuple[list[float], np.ndarray, float]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_child, args=(name, texts, repeats, queue))
-    process.start()
-    _, timings, vectors, peak = queue.get()
-    process.join()
-    return timings, vectors, peak
+    config = AutoConfig.from_pretrained(str(bundled_model_dir()))
+    hidden, ffn, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    linear = layers * (4 * hidden * hidden + 2 * hidden * ffn)
+    attention = layers * 4 * hidden  # QK^T and AV: 2 x 2 x hidden per token pair
+    return float(2 * linear * lengths.sum() + attention * (lengths.astype(np.float64) ** 2).sum())
 
 
 def main() -> None:
-    """Run both methods and print a table with ratios."""
+    """Run the methods and print a table with ratios, accuracy and roofline fractions."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", type=int, default=4096)
+    parser.add_argument("--scifact", action="store_true", help="also SciFact nDCG@10 (minutes per runtime)")
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
     args = parser.parse_args()
 
-    texts = load_corpus(args.size)
+    from gemm_peak import measure_peaks
     from taskembed.models.load import load_model
 
-    tokens = int(load_model("default").tokenizer.tokenize(texts, limit=256, truncate=True).lengths.sum())
-    results = {name: _measure(name, texts, args.repeats) for name in METHODS}
-    base = statistics.median(results["sentence-transformers"][0])
-    a, b = results["taskembed"][1], results["sentence-transformers"][1]
-    min_cos = float((a * b).sum(1).min())
-    print(f"corpus: {len(texts)} texts, {tokens} tokens (median of {args.repeats} runs after a warm-up)")
-    print(f"{'method':<24}{'seconds':>9}{'tokens/s':>11}{'texts/s':>10}{'peak RSS MiB':>14}{'vs ST':>8}")
+    texts = load_corpus(args.size)
+    lengths = load_model("default").tokenizer.tokenize(texts, limit=256, truncate=True).lengths
+    tokens, flop = int(lengths.sum()), corpus_flop(lengths)
+    peaks = measure_peaks()
+    methods = ["sentence-transformers", "torch-fp32"] + [m for m in args.methods if m not in METHODS[:2]]
+    results = {}
+    for name in methods:
+        print(f"running {name} ...", flush=True)
+        results[name] = _measure(name, texts, args.repeats, args.scifact)
+    base = statistics.median(results["sentence-transformers"]["timings"])
+    reference = results["torch-fp32"]["vectors"]
+    print(
+        f"\ncorpus: {len(texts)} texts, {tokens:,} tokens, {flop / tokens / 1e6:.2f} MFLOP/token; "
+        f"median of {args.repeats} runs after a warm-up"
+    )
+    print("GEMM peaks (GFLOP/s): " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()))
+    header = (
+        "| method | tokens/s | vs ST | min cos | mean cos | STS-B | SciFact | peak RSS MiB | GFLOP/s "
+        "| roofline |"
+    )
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
     report = {}
-    for name, (timings, _, peak) in results.items():
-        seconds = statistics.median(timings)
+    for name, result in results.items():
+        seconds = statistics.median(result["timings"])
+        cosines = (result["vectors"] * reference).sum(axis=1)
+        achieved = flop / seconds / 1e9
+        peak = peaks[PEAK_OF[name]]
+        quality = result["quality"]
         report[name] = {
             "seconds": seconds,
             "tokens_per_s": tokens / seconds,
-            "texts_per_s": len(texts) / seconds,
-            "peak_rss_mib": peak,
             "speedup_vs_st": base / seconds,
+            "min_cosine": float(cosines.min()),
+            "mean_cosine": float(cosines.mean()),
+            "quality": quality,
+            "peak_rss_mib": result["peak_mib"],
+            "gflops": achieved,
+            "roofline_fraction": achieved / peak,
         }
         print(
-            f"{name:<24}{seconds:>9.2f}{tokens / seconds:>11,.0f}{len(texts) / seconds:>10,.0f}"
-            f"{peak:>14,.0f}{base / seconds:>7.2f}x"
+            f"| {name} | {tokens / seconds:,.0f} | {base / seconds:.2f}x | {cosines.min():.5f} | "
+            f"{cosines.mean():.5f} | {quality.get('stsb', float('nan')):.2f} | "
+            f"{quality.get('scifact', float('nan')):.2f} | {result['peak_mib']:,.0f} | {achieved:.0f} | "
+            f"{100 * achieved / peak:.0f}% of {peak:.0f} |"
         )
-    print(f"min cosine taskembed vs sentence-transformers: {min_cos:.6f}")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "throughput.json").write_text(
         json.dumps(
-            {"texts": len(texts), "tokens": tokens, "min_cosine": min_cos, "methods": report}, indent=2
+            {"texts": len(texts), "tokens": tokens, "flop": flop, "peaks": peaks, "methods": report}, indent=2
         )
     )
 

@@ -47,6 +47,7 @@ def load(
     dtype: str = "fp32",
     threads: int | None = None,
     onnx_cache: str | Path | None = None,
+    int8_keep_fp32: tuple[str, ...] = (),
 ) -> Embedder:
     """Load a model: ``"default"``/``"all-MiniLM-L6-v2"`` (bundled), a local folder, or a hub id.
 
@@ -57,11 +58,13 @@ def load(
     ``backend``/``dtype`` choose the engine: ``torch`` with ``fp32`` (default) or ``bf16``, or ``onnx``
     (ONNX Runtime, extra ``onnx``) with ``fp32`` or ``int8``. ONNX graphs are exported on first use and
     cached under ``onnx_cache`` (default ``~/.cache/taskembed/onnx``). ``threads`` defaults to every
-    available core.
+    available core. ``int8_keep_fp32`` names ONNX MatMul nodes (substrings) that int8 keeps in fp32.
     """
     from taskembed.models.load import load_model
     from taskembed.models.runtime import Runtime
 
-    runtime = Runtime.create(backend, dtype, threads=threads, onnx_cache=onnx_cache)
+    runtime = Runtime.create(
+        backend, dtype, threads=threads, onnx_cache=onnx_cache, int8_keep_fp32=int8_keep_fp32
+    )
     model = load_model(ref, cache_dir=cache_dir, offline=offline, task=task, runtime=runtime)
     return Embedder(model, batch_tokens=batch_tokens)

@@ -2,7 +2,8 @@
 
 Each method runs in its own child process (so peak RSS is its own): one warm-up pass, then the median
 of --repeats timed passes (model loading and ONNX export are not timed). Tokens/s counts real
-(non-padding) tokens after truncation at 256. Per method: speed vs sentence-transformers, min/mean
+(non-padding) tokens after truncation at 256. Emulated bf16 (a CPU without native bf16) gets one timed
+run and no SciFact: it would take most of an hour. Per method: speed vs sentence-transformers, min/mean
 cosine vs torch fp32, STSBenchmark test Spearman (and SciFact nDCG@10 with --scifact) from the eval
 harness, peak RSS, and the fraction of the roofline: achieved FLOP/s (the corpus's exact FLOP count,
 attention included) over this machine's measured GEMM peak for that arithmetic (bench/gemm_peak.py).
@@ -76,8 +77,12 @@ def _run(name: str, texts: list[str], repeats: int, scifact: bool) -> dict[str, 
         timings, vectors = _timed(encode, texts, repeats)
         return {"timings": timings, "vectors": vectors, "quality": {}}
     import taskembed
+    from taskembed.cpu_features import has_native_bf16
 
     backend, dtype = RUNTIMES[name]
+    if dtype == "bf16" and not has_native_bf16():  # emulated bf16 is ~10x slower than fp32 here
+        repeats, scifact = 1, False
+        print("torch-bf16: no native bf16 on this CPU; 1 timed run, no SciFact", flush=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = taskembed.load("default", backend=backend, dtype=dtype)

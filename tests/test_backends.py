@@ -215,3 +215,18 @@ def test_serve_config_reads_the_runtime_from_flags_and_environment() -> None:
     assert config.runtime() == Runtime.create("onnx", "int8", threads=1)
     with pytest.raises(InputError, match="use --backend onnx for int8"):
         config_from_args(parser.parse_args(["--dtype", "int8", "--backend", "torch"]))
+
+
+def test_a_missing_onnx_extra_names_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from taskembed.errors import ModelLoadError
+
+    real = importlib.util.find_spec
+
+    def find_spec(name: str) -> object:
+        return None if name == "onnxruntime" else real(name)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(ModelLoadError, match=re.escape("needs onnxruntime: pip install 'taskembed[onnx]'")):
+        taskembed.load("default", backend="onnx")

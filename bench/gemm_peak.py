@@ -9,6 +9,7 @@ peak. ``ort_*`` run a one-node ONNX graph in ONNX Runtime; ``int8`` is its dynam
 from __future__ import annotations
 
 import functools
+import logging
 import tempfile
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ def _ort_session(path: Path, weight: np.ndarray, quantize: bool) -> Any:
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
+        logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" notice
         quantize_dynamic(str(path), str(path), weight_type=QuantType.QInt8, per_channel=True)
     return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 

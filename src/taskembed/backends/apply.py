@@ -22,8 +22,7 @@ class SlowPrecisionWarning(UserWarning):
 
 def _graph_key(model: LoadedModel, fingerprint: str, runtime: Runtime, task: int) -> GraphKey:
     names = {index: name for name, index in model.task_adapters.items()}
-    pinned = model.info.default_task if not model.task_adapters and model.info.tasks else None
-    label = names.get(task) or (f"pinned-{pinned}" if pinned else "base")
+    label = names.get(task) or (f"pinned-{model.pinned_task}" if model.pinned_task else "base")
     int8 = runtime.precision is Precision.INT8
     return GraphKey(
         model=model.info.name,
@@ -54,6 +53,7 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
 
     if runtime.threads is not None:
         torch.set_num_threads(runtime.threads)
+    model.runtime = runtime
     if runtime == Runtime(threads=runtime.threads):
         return  # torch fp32: the backbone as loaded
     encoder = model.backbone
@@ -69,7 +69,6 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
                     stacklevel=3,
                 )
             encoder.autocast = torch.bfloat16
-        model.runtime = runtime
         return
     _require_onnx()
     fingerprint = folder_fingerprint(source)
@@ -83,4 +82,3 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
         backbone.session(-1)
         backbone.release_source()
     model.backbone = backbone
-    model.runtime = runtime

@@ -32,6 +32,7 @@ class LoadedModel:
     ranges: dict[int, QuantizationRanges] = field(default_factory=dict)
     task_adapters: dict[str, int] = field(default_factory=dict)
     runtime: Runtime = field(default_factory=Runtime)
+    pinned_task: str | None = None  # the task merged into the weights by ``pin``
 
     def adapter_of(self, task: str | None) -> int:
         """The adapter index a task runs with (-1: base weights)."""
@@ -47,5 +48,6 @@ class LoadedModel:
             if hasattr(self.backbone, "routing"):
                 setattr(self.backbone, "routing", None)  # noqa: B010 - any backbone type
             self.task_adapters = {}
+        self.pinned_task = task
         prompts = {task: self.info.prompts[task]} if task in self.info.prompts else {}
         self.info = replace(self.info, tasks=(task,), prompts=prompts, default_task=task)

@@ -92,7 +92,7 @@ def test_the_graph_cache_is_reused_and_follows_the_model(
     shutil.copytree(make_st_checkpoint(), folder)
     cache = tmp_path / "cache"
     first = taskembed.load(folder, backend="onnx", onnx_cache=cache)
-    assert _backbone(first).built == [-1]
+    assert _backbone(first).built == [-1] and not _backbone(first).holds_weights
     graph = _backbone(first).graph(-1)
     stamp = graph.stat().st_mtime_ns
     second = taskembed.load(folder, backend="onnx", onnx_cache=cache)
@@ -141,6 +141,7 @@ def test_v3_adapters_export_one_graph_per_task_on_first_use(v3_folder: Path, onn
         expected = np.asarray(torch_model.encode(TEXTS, task=task))
         assert min_cosine(np.asarray(model.encode(TEXTS, task=task)), expected) >= EXACT, task
     assert len(_backbone(model).built) == len(TASKS) + 1
+    assert not _backbone(model).holds_weights  # every graph exists: the torch weights are released
     assert_mixed_batch_equals_single_tasks(model, TEXTS, [None, *TASKS], seed=3)
 
 

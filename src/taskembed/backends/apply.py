@@ -77,8 +77,8 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
         functools.partial(_graph_key, model, fingerprint, runtime),
         cache_root(runtime.onnx_cache),
         runtime.thread_count,
+        tasks=len(set(model.task_adapters.values())),
     )
     if not model.task_adapters:
-        backbone.session(-1)
-        backbone.release_source()
+        backbone.session(-1)  # the only graph: built now, then the torch weights are released
     model.backbone = backbone

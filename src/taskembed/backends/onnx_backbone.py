@@ -41,12 +41,16 @@ class OnnxBackbone(nn.Module):
     """(input_ids, attention_mask[, task ids]) -> last hidden state (fp32), like ``TransformerEncoder``.
 
     Each task (-1: base weights) has its own graph with the adapter merged; a batch that mixes tasks
-    runs one session per task on its rows. Graphs missing from the cache are exported from ``source``
-    until ``release_source`` drops the torch weights (once no task can need a new graph).
+    runs one session per task on its rows. Graphs missing from the cache are exported from ``source``;
+    the torch weights are dropped once every one of the ``tasks`` adapters and the base weights has an
+    open session (or by ``release_source``).
     """
 
-    def __init__(self, source: TransformerEncoder | None, key_of: KeyOf, root: Path, threads: int) -> None:
+    def __init__(
+        self, source: TransformerEncoder | None, key_of: KeyOf, root: Path, threads: int, tasks: int = 0
+    ) -> None:
         super().__init__()
+        self._tasks = tasks
         self._source = source
         self._key_of = key_of
         self._root = root
@@ -54,6 +58,11 @@ class OnnxBackbone(nn.Module):
         self._sessions: dict[int, Any] = {}
         self._lock = threading.Lock()
         self.built: list[int] = []  # tasks whose graph this process exported (the rest came from cache)
+
+    @property
+    def holds_weights(self) -> bool:
+        """Whether the torch weights are still in memory (to export graphs not yet built)."""
+        return self._source is not None
 
     def release_source(self) -> None:
         """Drop the torch weights; only cached graphs can be opened afterwards."""
@@ -75,6 +84,8 @@ class OnnxBackbone(nn.Module):
         with self._lock:
             if task not in self._sessions:
                 self._sessions[task] = open_session(self.graph(task), self._threads)
+                if len(self._sessions) == self._tasks + 1:
+                    self.release_source()  # no graph can be missing any more
             return self._sessions[task]
 
     def _run(self, task: int, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:

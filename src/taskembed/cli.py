@@ -40,14 +40,13 @@ def _add_model(parser: argparse.ArgumentParser) -> None:
     _add_runtime(parser)
 
 
-def _load(args: argparse.Namespace, ref: str | None = None, task: str | None = None) -> Any:
-    """The model of ``args`` on the runtime its flags choose."""
+def _load(args: argparse.Namespace) -> Any:
+    """The ``--model`` of ``args`` on the runtime its flags choose."""
     import taskembed
 
     return taskembed.load(
-        ref or args.model,
-        task=task,
-        backend=getattr(args, "backend", "torch"),
+        args.model,
+        backend=args.backend,
         dtype=args.dtype,
         threads=args.threads,
         onnx_cache=args.onnx_cache,

@@ -11,6 +11,7 @@ import torch
 from taskembed.backends.onnx_cache import GraphKey, cache_root, folder_fingerprint
 from taskembed.cpu_features import has_native_bf16, has_vnni
 from taskembed.errors import ModelLoadError
+from taskembed.extras import require_extra
 from taskembed.models.backbone import TransformerEncoder
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.runtime import Backend, Precision, Runtime
@@ -34,14 +35,6 @@ def _graph_key(model: LoadedModel, fingerprint: str, runtime: Runtime, task: int
     )
 
 
-def _require_onnx() -> None:
-    import importlib.util
-
-    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
-    if missing:
-        raise ModelLoadError(f"--backend onnx needs {' and '.join(missing)}: pip install 'taskembed[onnx]'")
-
-
 def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
     """Set the thread count (when given) and replace or configure ``model.backbone`` for ``runtime``.
 
@@ -54,8 +47,8 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
     if runtime.threads is not None:
         torch.set_num_threads(runtime.threads)
     model.runtime = runtime
-    if runtime == Runtime(threads=runtime.threads):
-        return  # torch fp32: the backbone as loaded
+    if runtime.backend is Backend.TORCH and runtime.precision is Precision.FP32:
+        return  # the backbone as loaded
     encoder = model.backbone
     if not isinstance(encoder, TransformerEncoder):
         raise ModelLoadError(f"model {model.info.name} has no transformer backbone to run on {runtime.label}")
@@ -70,7 +63,7 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
                 )
             encoder.autocast = torch.bfloat16
         return
-    _require_onnx()
+    require_extra("onnx", ("onnx", "onnxruntime"), "--backend onnx", ModelLoadError)
     fingerprint = folder_fingerprint(source)
     backbone = OnnxBackbone(
         encoder,

@@ -61,15 +61,10 @@ def _quiet() -> Iterator[None]:
 
 def task_model(encoder: TransformerEncoder, task: int) -> nn.Module:
     """The transformer with task ``task`` merged in (-1: base weights); a copy when adapters exist."""
-    if not any(True for _ in lora_modules(encoder.model)):
+    if next(lora_modules(encoder.model), None) is None:
         return encoder.model
     model = copy.deepcopy(encoder.model)
-    if task >= 0:
-        merge_adapters(model, task)
-    else:
-        for name, module in list(lora_modules(model)):
-            parent_name, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent_name) if parent_name else model, child, module.base)
+    merge_adapters(model, task)
     return model
 
 
@@ -124,7 +119,7 @@ def quantize_int8(source: Path, target: Path, *, keep_fp32: tuple[str, ...], red
             op_types_to_quantize=["MatMul"],
             nodes_to_exclude=kept,
             use_external_data_format=source.stat().st_size > EXTERNAL_DATA_BYTES
-            or any(p.suffix != ".onnx" for p in source.parent.iterdir() if p != source),
+            or any(p != source for p in source.parent.iterdir()),  # the exporter wrote external data
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     return kept

@@ -83,9 +83,10 @@ class TaskLoRA(nn.Module):
         return out
 
     def merged(self, task: int) -> nn.Linear | nn.Embedding:
-        """The base module with task ``task`` folded into its weight."""
-        with torch.no_grad():
-            self.base.weight += self.weight_delta(task)
+        """The base module with task ``task`` folded into its weight (-1: the base weights as they are)."""
+        if task >= 0:
+            with torch.no_grad():
+                self.base.weight += self.weight_delta(task)
         return self.base
 
 
@@ -138,7 +139,10 @@ def lora_modules(model: nn.Module) -> Iterator[tuple[str, TaskLoRA]]:
 
 
 def merge_adapters(model: nn.Module, task: int) -> None:
-    """Fold task ``task`` into the weights and remove every LoRA wrapper (a model pinned to one task)."""
+    """Fold task ``task`` into the weights and remove every LoRA wrapper (a model pinned to one task).
+
+    ``task`` -1 removes the wrappers and keeps the base weights.
+    """
     for name, module in list(lora_modules(model)):
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model

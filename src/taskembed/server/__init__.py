@@ -6,15 +6,11 @@ CLI can describe the serve flags without it.)
 
 from __future__ import annotations
 
-import importlib.util
-
-from taskembed.errors import TaskembedError
+from taskembed.extras import require_extra
 
 SERVER_PACKAGES = ("fastapi", "uvicorn", "prometheus_client", "pydantic")
 
 
 def check_server_extra() -> None:
     """Raise a clear error naming the pip install line when the server extra is missing."""
-    missing = [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
-    if missing:
-        raise TaskembedError(f"the server needs {', '.join(missing)}: pip install 'taskembed[server]'")
+    require_extra("server", SERVER_PACKAGES, "the server")

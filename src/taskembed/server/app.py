@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 import taskembed
 from taskembed.encode.embedder import Embedder, InputTruncatedWarning
+from taskembed.models.load import load_model
 from taskembed.server.auth import read_api_keys
 from taskembed.server.batcher import Batcher
 from taskembed.server.config import ModelSpec, ServerConfig
@@ -26,15 +27,7 @@ log = logging.getLogger("taskembed.server")
 
 def load_served(spec: ModelSpec, config: ServerConfig) -> Embedder:
     """Load one served model on the server's runtime (backend, dtype, threads)."""
-    runtime = config.runtime()
-    return taskembed.load(
-        spec.ref,
-        task=spec.task,
-        backend=runtime.backend.value,
-        dtype=runtime.precision.value,
-        threads=runtime.threads,
-        onnx_cache=runtime.onnx_cache,
-    )
+    return Embedder(load_model(spec.ref, task=spec.task, runtime=config.runtime()))
 
 
 async def _serve_model(state: ServerState, spec: ModelSpec, preloaded: Embedder | None) -> None:

@@ -161,6 +161,16 @@ def _build_parser() -> argparse.ArgumentParser:
     calib.add_argument("--task", default=None)
     calib.add_argument("--dimensions", default=None, help="comma-separated sizes (default: the full size)")
     calib.add_argument("--max-texts", type=int, default=100_000)
+    train = commands.add_parser(
+        "train", help="train a model from a config (distillation; see docs/training.md)"
+    )
+    train.add_argument("config", type=Path, help="a .toml or .yaml training config")
+    train.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint in the output"
+    )
+    train.add_argument(
+        "--overwrite", action="store_true", help="delete an earlier run in the output and start again"
+    )
     return parser
 
 
@@ -305,7 +315,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from taskembed.extras import require_extra
+
+    require_extra("train", ("pydantic",), "taskembed train")
+    from taskembed.train import train
+
+    folder = train(args.config, resume=args.resume, overwrite=args.overwrite)
+    _out(f"wrote {folder} (load it with taskembed.load, `taskembed eval` or `taskembed serve --model`)")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": _cmd_train,
     "eval": _cmd_eval,
     "info": _cmd_info,
     "export": _cmd_export,

@@ -80,6 +80,11 @@ class TextTokenizer:
             eos_id=hf.eos_token_id if append_eos else None,
         )
 
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids, added tokens included."""
+        return int(self._backend.get_vocab_size(with_added_tokens=True))
+
     def _encode_content(self, texts: list[str]) -> list[Encoding]:
         """Encode without special tokens, padding or truncation."""
         if self.lowercase:

@@ -1,0 +1,48 @@
+"""AdamW with decoupled weight decay (none on biases and norms) and a warm-up + decay schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from taskembed.train.config import OptimConfig
+
+SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
+
+
+def build_optimizer(
+    module: nn.Module, loss: nn.Module, config: OptimConfig, steps: int
+) -> tuple[torch.optim.Optimizer, Any]:
+    """AdamW over ``module``'s trainable parameters; ``loss``'s (the projection) may get their own rate."""
+    loss_ids = {id(p) for p in loss.parameters()}
+    decay, no_decay, projection = [], [], []
+    for parameter in module.parameters():
+        if not parameter.requires_grad:
+            continue
+        if id(parameter) in loss_ids:
+            projection.append(parameter)
+        elif parameter.ndim < 2:
+            no_decay.append(parameter)
+        else:
+            decay.append(parameter)
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+        {
+            "params": projection,
+            "weight_decay": 0.0,
+            "lr": config.projection_learning_rate or config.learning_rate,
+        },
+    ]
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=config.learning_rate)
+    from transformers import get_scheduler
+
+    scheduler = get_scheduler(
+        SCHEDULES[config.schedule],
+        optimizer,
+        num_warmup_steps=round(config.warmup_ratio * steps),
+        num_training_steps=steps,
+    )
+    return optimizer, scheduler

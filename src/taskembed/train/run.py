@@ -1,0 +1,233 @@
+"""``taskembed train CONFIG``: build the parts from a config, train (or resume), write the model folder."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from taskembed import __version__
+from taskembed.backends.onnx_cache import folder_fingerprint
+from taskembed.encode.embedder import Embedder
+from taskembed.errors import InputError
+from taskembed.models.load import load_model
+from taskembed.models.loaded import LoadedModel
+from taskembed.models.manifest import Manifest
+from taskembed.options import EncodeOptions
+from taskembed.train.checkpoint import latest_checkpoint, load_checkpoint
+from taskembed.train.config import TrainConfig, load_config
+from taskembed.train.distributed import World, barrier, close_world, init_world
+from taskembed.train.evaluation import Evaluator
+from taskembed.train.losses import EmbeddingDistillationLoss, MatryoshkaLoss
+from taskembed.train.optimizer import build_optimizer
+from taskembed.train.output import projection_head, write_model_folder
+from taskembed.train.sampler import BatchSampler
+from taskembed.train.sources import Source, read_sources
+from taskembed.train.step import DistillStep, Featurizer, resolve_precision
+from taskembed.train.student import backbone_model, build_student
+from taskembed.train.teacher_cache import TeacherCache, default_cache_root
+from taskembed.train.trainer import LoopParts, load_best, run_loop
+
+MODEL_DIR = "model"
+
+
+def fill_teacher_cache(config: TrainConfig, sources: list[Source], world: World) -> TeacherCache:
+    """Teacher vectors of every training text: computed once (main process), then read from disk."""
+    teacher_config = config.teacher
+    teacher = load_model(teacher_config.model)
+    meta = {
+        "model": teacher.info.name,
+        "files": folder_fingerprint(Path(teacher.info.path)),
+        "task": teacher_config.task,
+        "prompt": teacher_config.prompt,
+        "max_tokens": teacher.info.max_tokens,
+        "runtime": teacher.runtime.identity,
+    }
+    root = teacher_config.cache or default_cache_root()
+    if world.is_main:
+        cache = TeacherCache(root, meta)
+        embedder = Embedder(teacher)
+        options = EncodeOptions(
+            task=teacher_config.task, prompt=teacher_config.prompt, batch_tokens=teacher_config.batch_tokens
+        ).validated(teacher.info)
+
+        def embed(texts: list[str]) -> np.ndarray:
+            return next(iter(embedder.embed(texts, options).embeddings.values()))
+
+        cache.fill([text for source in sources for row in source.rows for text in row], embed)
+    barrier(world)
+    return TeacherCache(root, meta)
+
+
+def _tokenizer_dir(student: LoadedModel, config: TrainConfig) -> Path:
+    if config.student.tokenizer is not None:
+        from taskembed.models.resolve import resolve
+
+        return resolve(config.student.tokenizer).path
+    folder = Path(student.info.path)
+    return next((p for p in (folder, folder / "0_Transformer") if (p / "tokenizer.json").is_file()), folder)
+
+
+def served_view(student: LoadedModel, loss: EmbeddingDistillationLoss, keep_projection: bool) -> LoadedModel:
+    """The model as it will be saved: the student, plus the projection as a last head when kept."""
+    if not keep_projection:
+        return student
+    head = projection_head(loss)
+    head.linear.weight = loss.projection.weight  # shares the trained tensor
+    info = replace(student.info, dimension=loss.projection.out_features)
+    return replace(student, heads=(*student.heads, head), info=info)
+
+
+def _prepare_output(output: Path, *, resume: bool, overwrite: bool) -> Path | None:
+    """Check the output folder; return the checkpoint to resume from."""
+    latest = latest_checkpoint(output / "checkpoints")
+    if latest is not None and not resume and not overwrite:
+        raise InputError(
+            f"{output} already holds a run (last checkpoint {latest.name}); pass --resume to continue it "
+            "or --overwrite to start again"
+        )
+    if overwrite and output.exists() and not resume:
+        shutil.rmtree(output)
+        latest = None
+    output.mkdir(parents=True, exist_ok=True)
+    return latest if resume else None
+
+
+def _steps(config: TrainConfig, sources: list[Source]) -> int:
+    if config.train.steps is not None:
+        return config.train.steps
+    rows = sum(len(source.rows) for source in sources)
+    return max(1, math.ceil(float(config.train.epochs or 1) * rows / config.train.batch_size))
+
+
+def _check_batch(config: TrainConfig, world: World) -> None:
+    if config.train.batch_size % world.size:
+        raise InputError(
+            f"train.batch_size {config.train.batch_size} is not divisible by the {world.size} processes; "
+            "the global batch is split evenly across processes"
+        )
+
+
+def build_parts(
+    config: TrainConfig, world: World, *, resume: bool, overwrite: bool
+) -> tuple[LoopParts, dict]:
+    """Read data, fill the teacher cache, build student, loss, optimizer and sampler (restored on resume)."""
+    _check_batch(config, world)
+    latest = _prepare_output(config.output, resume=resume, overwrite=overwrite) if world.is_main else None
+    barrier(world)
+    if not world.is_main and resume:
+        latest = latest_checkpoint(config.output / "checkpoints")
+    sources = read_sources(config.data)
+    teacher = fill_teacher_cache(config, sources, world)
+    student = build_student(config.student, config.seed)
+    distill = config.distill
+    same_width = student.info.dimension == teacher.dimension
+    identity = distill.projection_init == "identity" or (distill.projection_init == "auto" and same_width)
+    loss = EmbeddingDistillationLoss(student.info.dimension, teacher.dimension, identity_init=identity)
+    objective: nn.Module = (
+        MatryoshkaLoss(loss, distill.dimensions, distill.dimension_weights) if distill.dimensions else loss
+    )
+    if config.train.gradient_checkpointing:
+        backbone_model(student).gradient_checkpointing_enable(
+            gradient_checkpointing_kwargs={"use_reentrant": False}
+        )
+    inner = DistillStep(student, objective)
+    module: nn.Module = inner
+    if world.distributed:
+        module = nn.parallel.DistributedDataParallel(inner)
+    steps = _steps(config, sources)
+    optimizer, scheduler = build_optimizer(inner, loss, config.train, steps)
+    sampler = BatchSampler(sources, config.train.batch_size, config.seed)
+    evaluator = Evaluator.from_config(config.eval) if config.eval is not None and world.is_main else None
+    view = served_view(student, loss, distill.keep_projection)
+    parts = LoopParts(
+        module=module,
+        inner=inner,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        sampler=sampler,
+        teacher=teacher,
+        featurize=Featurizer(student, config.student.prompt),
+        evaluate=(lambda: evaluator(view, inner)) if evaluator is not None else None,
+        evaluator=evaluator,
+        world=world,
+        output=config.output,
+        steps=steps,
+        precision=resolve_precision(config.train.precision),
+    )
+    torch.manual_seed(config.seed + 7919 * world.rank)  # dropout streams, after any random init
+    if latest is not None:
+        parts.progress, sampler_state = load_checkpoint(latest, inner, optimizer, scheduler, world)
+        sampler.restore(sampler_state)
+    extras = {"student": student, "loss": loss, "view": view, "sources": sources}
+    return parts, extras
+
+
+def _manifest(config: TrainConfig, view: LoadedModel, parts: LoopParts) -> Manifest:
+    prompt = config.student.prompt
+    info = view.info
+    prompts = {"document": prompt} if prompt else dict(info.prompts)
+    return Manifest(
+        prompts=prompts,
+        default_task="document" if prompt else info.default_task,
+        matryoshka_dimensions=tuple(d for d in config.distill.dimensions if d <= info.dimension),
+        training={
+            "stage": config.stage,
+            "teacher": config.teacher.model,
+            "teacher_task": config.teacher.task,
+            "teacher_prompt": config.teacher.prompt,
+            "steps": parts.progress.step,
+            "tokens": parts.progress.tokens,
+            "best_step": parts.progress.best_step,
+            "best_score": parts.progress.best_score,
+            "taskembed": __version__,
+        },
+    )
+
+
+def _calibration_texts(sources: list[Source], count: int, seed: int) -> list[str]:
+    texts = sorted({text for source in sources for row in source.rows for text in row})
+    if len(texts) <= count:
+        return texts
+    picks = np.random.default_rng(seed).choice(len(texts), size=count, replace=False)
+    return [texts[i] for i in sorted(picks)]
+
+
+def train(
+    config: TrainConfig | str | Path,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    stop_after: int | None = None,
+) -> Path:
+    """Run a training config to the end and return the model folder (``OUTPUT/model``)."""
+    config = config if isinstance(config, TrainConfig) else load_config(config)
+    world = init_world()
+    try:
+        parts, extras = build_parts(config, world, resume=resume, overwrite=overwrite)
+        eval_every = config.eval.every if config.eval is not None else None
+        run_loop(parts, config.train, eval_every=eval_every, stop_after=stop_after)
+        destination = config.output / MODEL_DIR
+        if world.is_main:
+            load_best(parts)
+            texts = _calibration_texts(extras["sources"], config.calibration_texts, config.seed)
+            inner_view: LoadedModel = extras["view"]
+            for module in (parts.inner,):
+                module.eval()
+            write_model_folder(
+                inner_view,
+                destination,
+                tokenizer_dir=_tokenizer_dir(extras["student"], config),
+                manifest=_manifest(config, inner_view, parts),
+                loss=extras["loss"],
+                calibration_texts=texts if len(texts) >= 2 else None,
+            )
+        barrier(world)
+        return destination
+    finally:
+        close_world(world)

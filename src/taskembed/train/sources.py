@@ -1,0 +1,113 @@
+"""Training sources: a data file -> rows of texts (one text, a pair, or more), read once into memory."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from taskembed.errors import InputError
+from taskembed.train.config import FieldRef, SourceConfig
+
+Record = dict[str, Any] | list[str]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The rows of one data file and how often batches are drawn from it."""
+
+    name: str
+    rows: list[tuple[str, ...]]
+    weight: float
+
+
+def _jsonl(config: SourceConfig) -> Iterator[tuple[str, Record]]:
+    with config.path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                where = f"{config.path} line {number}"
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise InputError(f"{where} is not valid JSON: {error}") from None
+                if not isinstance(record, dict):
+                    raise InputError(f"{where} is not a JSON object")
+                yield where, record
+
+
+def _delimited(config: SourceConfig) -> Iterator[tuple[str, Record]]:
+    csv.field_size_limit(sys.maxsize)
+    delimiter = config.delimiter or ("\t" if config.path.suffix.lower() == ".tsv" else ",")
+    quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if config.quoting else csv.QUOTE_NONE
+    with config.path.open(encoding="utf-8", newline="") as handle:
+        if config.header:
+            for number, row in enumerate(csv.DictReader(handle, delimiter=delimiter, quoting=quoting), 2):
+                yield f"{config.path} row {number}", row
+        else:
+            for number, values in enumerate(csv.reader(handle, delimiter=delimiter, quoting=quoting), 1):
+                yield f"{config.path} row {number}", values
+
+
+def _parquet(config: SourceConfig) -> Iterator[tuple[str, Record]]:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise InputError("Parquet sources need pyarrow: pip install 'taskembed[parquet]'") from None
+    offset = 0
+    for batch in parquet.ParquetFile(config.path).iter_batches(batch_size=4096):
+        for i, record in enumerate(batch.to_pylist()):
+            yield f"{config.path} row {offset + i}", record
+        offset += batch.num_rows
+
+
+READERS = {".jsonl": _jsonl, ".csv": _delimited, ".tsv": _delimited, ".parquet": _parquet}
+
+
+def _value(record: Record, ref: str | int, where: str) -> str:
+    try:
+        value = record[ref] if isinstance(record, dict) else record[int(ref)]  # type: ignore[index]
+    except (KeyError, IndexError, ValueError):
+        have = ", ".join(map(str, record)) if isinstance(record, dict) else f"{len(record)} columns"
+        raise InputError(
+            f"{where} has no field {ref!r} ({have}); fix `fields` of this source "
+            "(names, or column numbers with header = false)"
+        ) from None
+    if not isinstance(value, str):
+        raise InputError(f"{where}: field {ref!r} is {type(value).__name__}, not text")
+    return value
+
+
+def _text(record: Record, ref: FieldRef, where: str) -> str:
+    """A field's text; a list of fields is joined with spaces (e.g. title and text)."""
+    if isinstance(ref, list):
+        return " ".join(_value(record, part, where) for part in ref).strip()
+    return _value(record, ref, where)
+
+
+def read_source(config: SourceConfig) -> Source:
+    """Read every row of a source; rows with an empty text are skipped (they teach nothing)."""
+    suffix = config.path.suffix.lower()
+    if suffix not in READERS:
+        raise InputError(f"cannot read training data {config.path}: use .jsonl, .csv, .tsv or .parquet")
+    rows: list[tuple[str, ...]] = []
+    for where, record in READERS[suffix](config):
+        texts = tuple(_text(record, ref, where) for ref in config.fields)
+        if all(text.strip() for text in texts):
+            rows.append(texts)
+        if config.limit is not None and len(rows) >= config.limit:
+            break
+    if not rows:
+        raise InputError(f"training data {config.path} has no rows with text in {config.fields}")
+    return Source(config.label, rows, config.weight)
+
+
+def read_sources(configs: list[SourceConfig]) -> list[Source]:
+    """Read every source; names must be unique (they key the sampler's saved position)."""
+    sources = [read_source(config) for config in configs]
+    names = [source.name for source in sources]
+    if len(set(names)) != len(names):
+        raise InputError(f"training sources need distinct names (got {names}); set `name` on each source")
+    return sources

@@ -138,3 +138,29 @@ def test_two_process_ddp_matches_one_process(make_config: ConfigFactory, tmp_pat
     one = load_file(runs[1] / "model" / "model.safetensors")
     two = load_file(runs[2] / "model" / "model.safetensors")
     assert all(torch.allclose(one[key], two[key], atol=1e-5) for key in one)
+
+
+def test_gradient_accumulation_matches_whole_batches(make_config: ConfigFactory, tmp_path: Path) -> None:
+    no_dropout = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
+    curves = []
+    for micro in (None, 3):  # 8 rows as one pass, or as micro-batches of 3 + 3 + 2
+        raw = make_config(
+            output=str(tmp_path / f"micro-{micro}"), train={"steps": 5, "micro_batch_size": micro}
+        )
+        raw["student"]["architecture"].update(no_dropout)
+        config = parse_config(raw)
+        train(config)
+        curves.append([loss for _, loss in losses(config.output)])
+    assert np.allclose(curves[0], curves[1], rtol=1e-4)  # fp32 summation order differs
+
+
+def test_teacher_targets_other_texts(make_config: ConfigFactory, pairs_file: Path, tmp_path: Path) -> None:
+    source = {"path": str(pairs_file), "fields": ["anchor"], "targets": ["positive"], "name": "xling"}
+    cache = tmp_path / "cache"
+    config = parse_config(make_config(data=[source], teacher={"cache": str(cache)}, train={"steps": 3}))
+    train(config)
+    positives = {json.loads(line)["positive"] for line in pairs_file.read_text().splitlines()}
+    from taskembed.train.teacher_cache import text_hash
+
+    stored = {bytes(row) for file in cache.rglob("hashes-*.npy") for row in np.load(file)}
+    assert stored == {text_hash(text) for text in positives}  # the teacher embedded only the targets

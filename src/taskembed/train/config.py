@@ -62,12 +62,19 @@ class SourceConfig(Section):
 
     path: Path
     fields: list[FieldRef] = Field(min_length=1)
+    targets: list[FieldRef] | None = None
     name: str | None = None
     weight: float = Field(default=1.0, gt=0)
     header: bool = True
     quoting: bool = True
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     limit: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _targets_fit(self) -> SourceConfig:
+        if self.targets is not None and len(self.targets) != len(self.fields):
+            raise ValueError("targets needs one field per entry of fields (the teacher text of each)")
+        return self
 
     @property
     def label(self) -> str:

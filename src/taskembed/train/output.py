@@ -147,7 +147,15 @@ def write_model_folder(
         dims = sorted({*manifest.matryoshka_dimensions, model.info.dimension})
         ranges = calibrate_model(Embedder(model), calibration_texts, dims, task=manifest.default_task)
         save_ranges_file(tmp / RANGES_FILE, ranges, f"{len(calibration_texts)} training texts")
-    _write_json(tmp / MANIFEST_FILE, manifest.to_json())
+    served = {
+        "dimension": model.info.dimension,
+        "max_tokens": model.info.max_tokens,
+        "pooling": [mode.value for mode in model.pooling],
+        "normalized": model.info.normalized,
+        "quantization_ranges": RANGES_FILE if calibration_texts else None,
+        "projection": PROJECTION_DIR if loss is not None else None,
+    }
+    _write_json(tmp / MANIFEST_FILE, {**manifest.to_json(), "model": served})
     if destination.exists():
         shutil.rmtree(destination)
     tmp.rename(destination)

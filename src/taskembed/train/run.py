@@ -6,6 +6,7 @@ import math
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,7 +60,7 @@ def fill_teacher_cache(config: TrainConfig, sources: list[Source], world: World)
         def embed(texts: list[str]) -> np.ndarray:
             return next(iter(embedder.embed(texts, options).embeddings.values()))
 
-        cache.fill([text for source in sources for row in source.rows for text in row], embed)
+        cache.fill([text for source in sources for text in source.all_target_texts()], embed)
     barrier(world)
     return TeacherCache(root, meta)
 
@@ -81,6 +82,14 @@ def served_view(student: LoadedModel, loss: EmbeddingDistillationLoss, keep_proj
     head.linear.weight = loss.projection.weight  # shares the trained tensor
     info = replace(student.info, dimension=loss.projection.out_features)
     return replace(student, heads=(*student.heads, head), info=info)
+
+
+def enable_checkpointing(model: Any) -> None:
+    """Recompute activations in the backward pass (transformers 5 renamed the switch and its keyword)."""
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def _prepare_output(output: Path, *, resume: bool, overwrite: bool) -> Path | None:
@@ -133,9 +142,7 @@ def build_parts(
         MatryoshkaLoss(loss, distill.dimensions, distill.dimension_weights) if distill.dimensions else loss
     )
     if config.train.gradient_checkpointing:
-        backbone_model(student).gradient_checkpointing_enable(
-            gradient_checkpointing_kwargs={"use_reentrant": False}
-        )
+        enable_checkpointing(backbone_model(student))
     inner = DistillStep(student, objective)
     module: nn.Module = inner
     if world.distributed:

@@ -30,6 +30,7 @@ class Batch:
 
     source: str
     rows: list[tuple[str, ...]]
+    targets: list[tuple[str, ...]]
 
 
 class BatchSampler:
@@ -97,7 +98,9 @@ class BatchSampler:
             taken.append(row)
         position.carry = deferred + position.carry
         self.step += 1
-        return Batch(source.name, [source.rows[row] for row in taken])
+        return Batch(
+            source.name, [source.rows[row] for row in taken], [source.target_texts(row) for row in taken]
+        )
 
     def state(self) -> dict[str, Any]:
         """The position as JSON-ready data."""

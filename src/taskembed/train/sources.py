@@ -17,11 +17,24 @@ Record = dict[str, Any] | list[str]
 
 @dataclass(frozen=True)
 class Source:
-    """The rows of one data file and how often batches are drawn from it."""
+    """The rows of one data file and how often batches are drawn from it.
+
+    ``targets[i]`` holds the texts the teacher embeds for ``rows[i]`` (e.g. the English source of a
+    translation); without targets the teacher embeds the student's own texts.
+    """
 
     name: str
     rows: list[tuple[str, ...]]
     weight: float
+    targets: list[tuple[str, ...]] | None = None
+
+    def target_texts(self, index: int) -> tuple[str, ...]:
+        """The teacher-side texts of row ``index``."""
+        return self.targets[index] if self.targets is not None else self.rows[index]
+
+    def all_target_texts(self) -> list[str]:
+        """Every teacher-side text (with repeats)."""
+        return [text for row in (self.targets or self.rows) for text in row]
 
 
 def _jsonl(config: SourceConfig) -> Iterator[tuple[str, Record]]:
@@ -93,15 +106,18 @@ def read_source(config: SourceConfig) -> Source:
     if suffix not in READERS:
         raise InputError(f"cannot read training data {config.path}: use .jsonl, .csv, .tsv or .parquet")
     rows: list[tuple[str, ...]] = []
+    targets: list[tuple[str, ...]] = []
     for where, record in READERS[suffix](config):
         texts = tuple(_text(record, ref, where) for ref in config.fields)
-        if all(text.strip() for text in texts):
+        target = tuple(_text(record, ref, where) for ref in config.targets or ())
+        if all(text.strip() for text in texts + target):
             rows.append(texts)
+            targets.append(target)
         if config.limit is not None and len(rows) >= config.limit:
             break
     if not rows:
         raise InputError(f"training data {config.path} has no rows with text in {config.fields}")
-    return Source(config.label, rows, config.weight)
+    return Source(config.label, rows, config.weight, targets if config.targets is not None else None)
 
 
 def read_sources(configs: list[SourceConfig]) -> list[Source]:

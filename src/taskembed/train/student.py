@@ -18,7 +18,6 @@ from taskembed.models.resolve import resolve
 from taskembed.train.config import StudentConfig
 from taskembed.types import Pooling, valid_values
 
-
 # Parts of a transformers model that sentence embeddings never use (BERT's pooler): frozen, so they get
 # no optimizer state and DDP does not wait for their gradients.
 UNUSED_PREFIXES = ("model.pooler.",)

@@ -84,15 +84,17 @@ def train_step(parts: LoopParts, optim: OptimConfig) -> tuple[float, int]:
     """One optimizer step on one global batch; returns its mean loss per row and its token count."""
     batch = parts.sampler.next_batch()
     global_rows = len(batch.rows)
-    mine = batch.rows[rank_slice(global_rows, parts.world)]
+    share = rank_slice(global_rows, parts.world)
+    mine, mine_targets = batch.rows[share], batch.targets[share]
     micro = optim.micro_batch_size or len(mine)
-    chunks = [mine[i : i + micro] for i in range(0, len(mine), micro)]
+    starts = range(0, len(mine), micro)
     loss_sum, tokens = 0.0, 0
-    for index, chunk in enumerate(chunks):
-        texts = [text for row in chunk for text in row]
-        targets = torch.from_numpy(parts.teacher.vectors(texts))
+    for index, start in enumerate(starts):
+        texts = [text for row in mine[start : start + micro] for text in row]
+        teacher_texts = [text for row in mine_targets[start : start + micro] for text in row]
+        targets = torch.from_numpy(parts.teacher.vectors(teacher_texts))
         inputs, prompt_lengths = parts.featurize(texts)
-        with _sync(parts.module, parts.world, index == len(chunks) - 1):
+        with _sync(parts.module, parts.world, index == len(starts) - 1):
             with autocast_context(parts.precision):
                 loss = parts.module(inputs, prompt_lengths, targets)
             (loss * parts.world.size / global_rows).backward()
@@ -140,7 +142,11 @@ def run_loop(parts: LoopParts, optim: OptimConfig, *, eval_every: int | None, st
                 if progress.step % optim.log_every == 0 or progress.step == parts.steps:
                     record = window.record(progress, parts.scheduler.get_last_lr()[0])
                     log.write(record)
-                    bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}")
+                    bar.set_postfix(
+                        loss=f"{record['loss']:.4f}",
+                        lr=f"{record['lr']:.2e}",
+                        tok_s=f"{record['tokens_per_s']:.0f}",
+                    )
                 bar.update(1)
                 if eval_every is not None and (
                     progress.step % eval_every == 0 or progress.step == parts.steps

@@ -50,3 +50,17 @@ def test_random_student_from_architecture(tiny_bert_dir) -> None:
     grads = {name: p.requires_grad for name, p in one.backbone.named_parameters()}
     assert all(flag for name, flag in grads.items() if not name.startswith("model.pooler."))
     assert not grads["model.pooler.dense.weight"]  # unused by sentence embeddings: frozen
+
+
+def test_freeze_prefixes(tiny_bert_dir) -> None:
+    import pytest
+
+    from taskembed.errors import InputError
+
+    config = StudentConfig(model=str(tiny_bert_dir), freeze=["embeddings.", "encoder.layer.0."])
+    student = build_student(config, seed=0)
+    grads = {name.removeprefix("model."): p.requires_grad for name, p in student.backbone.named_parameters()}
+    assert not grads["embeddings.word_embeddings.weight"] and not grads["encoder.layer.0.output.dense.weight"]
+    assert grads["encoder.layer.1.output.dense.weight"]
+    with pytest.raises(InputError, match=r"student.freeze \['encoder.layers.0.'\] matches no parameter"):
+        build_student(StudentConfig(model=str(tiny_bert_dir), freeze=["encoder.layers.0."]), seed=0)

@@ -43,6 +43,7 @@ class StudentConfig(Section):
     normalize: bool = True
     max_tokens: int | None = Field(default=None, gt=0)
     prompt: str | None = None
+    freeze: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_start(self) -> StudentConfig:

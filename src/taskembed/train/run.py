@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +122,17 @@ def _check_batch(config: TrainConfig, world: World) -> None:
         )
 
 
-def build_parts(
-    config: TrainConfig, world: World, *, resume: bool, overwrite: bool
-) -> tuple[LoopParts, dict]:
+@dataclass
+class Run:
+    """The loop's parts plus what writing the model needs."""
+
+    loop: LoopParts
+    student: LoadedModel
+    loss: EmbeddingDistillationLoss
+    sources: list[Source]
+
+
+def build_run(config: TrainConfig, world: World, *, resume: bool, overwrite: bool) -> Run:
     """Read data, fill the teacher cache, build student, loss, optimizer and sampler (restored on resume)."""
     _check_batch(config, world)
     latest = _prepare_output(config.output, resume=resume, overwrite=overwrite) if world.is_main else None
@@ -151,7 +159,6 @@ def build_parts(
     optimizer, scheduler = build_optimizer(inner, loss, config.train, steps)
     sampler = BatchSampler(sources, config.train.batch_size, config.seed)
     evaluator = Evaluator.from_config(config.eval) if config.eval is not None and world.is_main else None
-    view = served_view(student, loss, distill.keep_projection)
     parts = LoopParts(
         module=module,
         inner=inner,
@@ -160,8 +167,8 @@ def build_parts(
         sampler=sampler,
         teacher=teacher,
         featurize=Featurizer(student, config.student.prompt),
-        evaluate=(lambda: evaluator(view, inner)) if evaluator is not None else None,
         evaluator=evaluator,
+        view=served_view(student, loss, distill.keep_projection),
         world=world,
         output=config.output,
         steps=steps,
@@ -171,13 +178,12 @@ def build_parts(
     if latest is not None:
         parts.progress, sampler_state = load_checkpoint(latest, inner, optimizer, scheduler, world)
         sampler.restore(sampler_state)
-    extras = {"student": student, "loss": loss, "view": view, "sources": sources}
-    return parts, extras
+    return Run(parts, student, loss, sources)
 
 
-def _manifest(config: TrainConfig, view: LoadedModel, parts: LoopParts) -> Manifest:
+def _manifest(config: TrainConfig, parts: LoopParts) -> Manifest:
     prompt = config.student.prompt
-    info = view.info
+    info = parts.view.info
     prompts = {"document": prompt} if prompt else dict(info.prompts)
     return Manifest(
         prompts=prompts,
@@ -205,6 +211,21 @@ def _calibration_texts(sources: list[Source], count: int, seed: int) -> list[str
     return [texts[i] for i in sorted(picks)]
 
 
+def _write_model(run: Run, config: TrainConfig, destination: Path) -> None:
+    """The best (or last) weights as a model folder, with ranges from training texts."""
+    load_best(run.loop)
+    run.loop.inner.eval()
+    texts = _calibration_texts(run.sources, config.calibration_texts, config.seed)
+    write_model_folder(
+        run.loop.view,
+        destination,
+        tokenizer_dir=_tokenizer_dir(run.student, config),
+        manifest=_manifest(config, run.loop),
+        loss=run.loss,
+        calibration_texts=texts if len(texts) >= 2 else None,
+    )
+
+
 def train(
     config: TrainConfig | str | Path,
     *,
@@ -216,24 +237,12 @@ def train(
     config = config if isinstance(config, TrainConfig) else load_config(config)
     world = init_world()
     try:
-        parts, extras = build_parts(config, world, resume=resume, overwrite=overwrite)
+        run = build_run(config, world, resume=resume, overwrite=overwrite)
         eval_every = config.eval.every if config.eval is not None else None
-        run_loop(parts, config.train, eval_every=eval_every, stop_after=stop_after)
+        run_loop(run.loop, config.train, eval_every=eval_every, stop_after=stop_after)
         destination = config.output / MODEL_DIR
         if world.is_main:
-            load_best(parts)
-            texts = _calibration_texts(extras["sources"], config.calibration_texts, config.seed)
-            inner_view: LoadedModel = extras["view"]
-            for module in (parts.inner,):
-                module.eval()
-            write_model_folder(
-                inner_view,
-                destination,
-                tokenizer_dir=_tokenizer_dir(extras["student"], config),
-                manifest=_manifest(config, inner_view, parts),
-                loss=extras["loss"],
-                calibration_texts=texts if len(texts) >= 2 else None,
-            )
+            _write_model(run, config, destination)
         barrier(world)
         return destination
     finally:

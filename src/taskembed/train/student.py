@@ -100,11 +100,27 @@ def build_student(config: StudentConfig, seed: int) -> LoadedModel:
             keep_layers(backbone_model(student), config.layers)
     if config.max_tokens is not None:
         student.info = replace(student.info, max_tokens=config.max_tokens)
-    for name, parameter in student.backbone.named_parameters():
-        parameter.requires_grad_(not name.startswith(UNUSED_PREFIXES))
+    freeze_parameters(student, config.freeze)
     for head in student.heads:
         head.requires_grad_(True)
     return student
+
+
+def freeze_parameters(student: LoadedModel, prefixes: list[str]) -> None:
+    """Train every backbone parameter except BERT's pooler and those under ``prefixes``.
+
+    Prefixes name parameters of the transformers model, e.g. ``embeddings.`` or ``encoder.layer.0.``.
+    """
+    names = [name.removeprefix("model.") for name, _ in student.backbone.named_parameters()]
+    unmatched = [p for p in prefixes if not any(name.startswith(p) for name in names)]
+    if unmatched:
+        raise InputError(
+            f"student.freeze {unmatched} matches no parameter; names start like: "
+            + ", ".join(sorted({".".join(n.split(".")[:2]) for n in names})[:8])
+        )
+    for name, parameter in student.backbone.named_parameters():
+        frozen = name.startswith(UNUSED_PREFIXES) or name.removeprefix("model.").startswith(tuple(prefixes))
+        parameter.requires_grad_(not frozen)
 
 
 def backbone_model(student: LoadedModel) -> Any:

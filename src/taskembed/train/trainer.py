@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from taskembed.errors import TaskembedError
+from taskembed.models.loaded import LoadedModel
 from taskembed.train.checkpoint import Progress, save_checkpoint
 from taskembed.train.config import OptimConfig
 from taskembed.train.distributed import World, barrier, rank_slice, sum_across
@@ -45,8 +47,8 @@ class LoopParts:
     sampler: BatchSampler
     teacher: TeacherCache
     featurize: Featurizer
-    evaluate: Any  # () -> dict[str, float], or None without an eval section
-    evaluator: Evaluator | None
+    evaluator: Evaluator | None  # None without an [eval] section (and on ranks other than 0)
+    view: LoadedModel  # the model as it is saved and evaluated (shares the trained modules)
     world: World
     output: Path
     steps: int
@@ -112,7 +114,7 @@ def _evaluate(parts: LoopParts, log: MetricsLog) -> None:
     """Score the current weights (main process) and keep them when the primary metric improves."""
     progress = parts.progress
     if parts.world.is_main and parts.evaluator is not None:
-        scores = parts.evaluate()
+        scores = parts.evaluator(parts.view, parts.inner)
         primary = scores[parts.evaluator.primary]
         log.write({"step": progress.step, "eval": scores})
         tqdm.write(f"step {progress.step}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
@@ -166,7 +168,7 @@ def run_loop(parts: LoopParts, optim: OptimConfig, *, eval_every: int | None, st
         bar.close()
 
 
-def _checkpointer(parts: LoopParts, optim: OptimConfig) -> Any:
+def _checkpointer(parts: LoopParts, optim: OptimConfig) -> Callable[[], None]:
     def save() -> None:
         save_checkpoint(
             parts.output / "checkpoints",

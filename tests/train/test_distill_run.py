@@ -161,3 +161,11 @@ def test_teacher_targets_other_texts(make_config: ConfigFactory, pairs_file: Pat
 
     stored = {bytes(row) for file in cache.rglob("hashes-*.npy") for row in np.load(file)}
     assert stored == {text_hash(text) for text in positives}  # the teacher embedded only the targets
+
+
+def test_bf16_autocast_trains_with_fp32_weights(make_config: ConfigFactory) -> None:
+    config = parse_config(make_config(train={"steps": 3, "precision": "bf16"}))
+    folder = train(config)
+    assert all(np.isfinite(loss) for _, loss in losses(config.output))
+    weights = load_file(folder / "model.safetensors")
+    assert {tensor.dtype for tensor in weights.values()} == {torch.float32}

@@ -20,5 +20,6 @@ def gather_and_backpropagate(rank: int, port: int, out: str) -> None:
         (gathered * weights).sum().backward()
         result = {"gathered": gathered.detach()[:, 0].tolist(), "grad": rows.grad[:, 0].tolist()}
         Path(out, f"rank{rank}.json").write_text(json.dumps(result))
+        dist.barrier()
     finally:
         dist.destroy_process_group()

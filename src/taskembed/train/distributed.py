@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -43,9 +44,14 @@ def init_world() -> World:
     return World(rank=dist.get_rank(), size=dist.get_world_size())
 
 
-def close_world(world: World) -> None:
-    """Leave the process group."""
+def close_world(world: World, *, finished: bool) -> None:
+    """Leave the process group; after a finished run, first wait until every process is done.
+
+    After an error there is no waiting: the other processes may never arrive, and torchrun stops them.
+    """
     if world.distributed and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 
@@ -71,10 +77,28 @@ def sum_across(value: float, world: World) -> float:
     return float(tensor.item())
 
 
+class _GatherRows(torch.autograd.Function):
+    """All-gather along rows; the backward pass sums every rank's gradient and keeps this rank's rows."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
+        ctx.rank, ctx.rows = dist.get_rank(), tensor.shape[0]
+        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts, dim=0)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        total = grad.contiguous().clone()
+        dist.all_reduce(total)
+        return total[ctx.rank * ctx.rows : (ctx.rank + 1) * ctx.rows]
+
+
 def gather_with_grad(tensor: torch.Tensor, world: World) -> torch.Tensor:
-    """Concatenate every rank's rows (in rank order), keeping gradients: in-batch negatives across ranks."""
+    """Concatenate every rank's rows (in rank order), keeping gradients: in-batch negatives across ranks.
+
+    Every rank must pass the same number of rows (the trainer splits a global batch evenly).
+    """
     if not world.distributed:
         return tensor
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(tensor), dim=0)
+    return _GatherRows.apply(tensor)

@@ -243,7 +243,8 @@ def train(
         destination = config.output / MODEL_DIR
         if world.is_main:
             _write_model(run, config, destination)
-        barrier(world)
-        return destination
-    finally:
-        close_world(world)
+    except BaseException:
+        close_world(world, finished=False)
+        raise
+    close_world(world, finished=True)
+    return destination

@@ -52,19 +52,25 @@ def _read_txt(spec: InputSpec) -> Iterator[Row]:
             yield None, line.rstrip("\r\n")
 
 
-def _read_jsonl(spec: InputSpec) -> Iterator[Row]:
-    with spec.path.open(encoding="utf-8") as handle:
+def jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, object) for every non-blank line of a JSON Lines file; a bad line raises naming it."""
+    with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            where = f"{spec.path} line {number}"
+            where = f"{path} line {number}"
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise InputError(f"{where} is not valid JSON: {error}") from None
             if not isinstance(record, dict):
                 raise InputError(f"{where} is not a JSON object")
-            yield _text_of(record, spec, where)
+            yield where, record
+
+
+def _read_jsonl(spec: InputSpec) -> Iterator[Row]:
+    for where, record in jsonl_records(spec.path):
+        yield _text_of(record, spec, where)
 
 
 def _read_delimited(spec: InputSpec) -> Iterator[Row]:
@@ -77,7 +83,7 @@ def _read_delimited(spec: InputSpec) -> Iterator[Row]:
 
 
 def _read_parquet(spec: InputSpec) -> Iterator[Row]:
-    parquet = _pyarrow_parquet()
+    parquet = pyarrow_parquet()
     columns = [spec.text_field] + ([spec.id_field] if spec.id_field else [])
     handle = parquet.ParquetFile(spec.path)
     missing = [c for c in columns if c not in handle.schema_arrow.names]
@@ -92,7 +98,8 @@ def _read_parquet(spec: InputSpec) -> Iterator[Row]:
         offset += batch.num_rows
 
 
-def _pyarrow_parquet() -> Any:
+def pyarrow_parquet() -> Any:
+    """The ``pyarrow.parquet`` module, or an InputError naming the extra that provides it."""
     try:
         import pyarrow.parquet as parquet
     except ImportError:
@@ -126,7 +133,7 @@ def _numbered(rows: Iterator[Row]) -> Iterator[Row]:
 def count_rows(spec: InputSpec) -> int | None:
     """Number of rows, cheaply where the format allows (for the progress bar); None if unknown."""
     if spec.suffix == ".parquet":
-        return int(_pyarrow_parquet().ParquetFile(spec.path).metadata.num_rows)
+        return int(pyarrow_parquet().ParquetFile(spec.path).metadata.num_rows)
     if spec.suffix == ".txt":
         with spec.path.open("rb") as handle:
             data = iter(lambda: handle.read(1 << 20), b"")

@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors.torch import save_file
 from torch import nn
 
@@ -61,11 +60,10 @@ def _write_dense(folder: Path, head: DenseHead) -> None:
 
 
 def projection_head(loss: EmbeddingDistillationLoss) -> DenseHead:
-    """The projection as a Dense head (identity activation, no bias), for models that keep it."""
+    """The projection as a Dense head (identity activation, no bias) sharing the trained weight."""
     weight = loss.projection.weight
     head = DenseHead(weight.shape[1], weight.shape[0], bias=False, activation=nn.Identity(), residual=False)
-    with torch.no_grad():
-        head.linear.weight.copy_(weight)
+    head.linear.weight = weight
     return head
 
 

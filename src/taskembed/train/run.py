@@ -79,7 +79,6 @@ def served_view(student: LoadedModel, loss: EmbeddingDistillationLoss, keep_proj
     if not keep_projection:
         return student
     head = projection_head(loss)
-    head.linear.weight = loss.projection.weight  # shares the trained tensor
     info = replace(student.info, dimension=loss.projection.out_features)
     return replace(student, heads=(*student.heads, head), info=info)
 

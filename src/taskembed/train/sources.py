@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from taskembed.errors import InputError
+from taskembed.io.readers import jsonl_records, pyarrow_parquet
 from taskembed.train.config import FieldRef, SourceConfig
 
 Record = dict[str, Any] | list[str]
@@ -38,17 +38,7 @@ class Source:
 
 
 def _jsonl(config: SourceConfig) -> Iterator[tuple[str, Record]]:
-    with config.path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                where = f"{config.path} line {number}"
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise InputError(f"{where} is not valid JSON: {error}") from None
-                if not isinstance(record, dict):
-                    raise InputError(f"{where} is not a JSON object")
-                yield where, record
+    yield from jsonl_records(config.path)
 
 
 def _delimited(config: SourceConfig) -> Iterator[tuple[str, Record]]:
@@ -65,12 +55,8 @@ def _delimited(config: SourceConfig) -> Iterator[tuple[str, Record]]:
 
 
 def _parquet(config: SourceConfig) -> Iterator[tuple[str, Record]]:
-    try:
-        import pyarrow.parquet as parquet
-    except ImportError:
-        raise InputError("Parquet sources need pyarrow: pip install 'taskembed[parquet]'") from None
     offset = 0
-    for batch in parquet.ParquetFile(config.path).iter_batches(batch_size=4096):
+    for batch in pyarrow_parquet().ParquetFile(config.path).iter_batches(batch_size=4096):
         for i, record in enumerate(batch.to_pylist()):
             yield f"{config.path} row {offset + i}", record
         offset += batch.num_rows

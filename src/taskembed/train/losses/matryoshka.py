@@ -1,18 +1,34 @@
 """Matryoshka wrapper: a loss applied to embedding prefixes, sum over widths of weight x loss(prefix).
 
-It slices the embedding tensors it is given; the model is never touched.
+It slices the embedding tensors it is given (one tensor, or a dict of them such as queries and
+documents); targets pass through whole. The model is never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
+Embeddings = torch.Tensor | dict[str, torch.Tensor]
+
+
+def prefix(embeddings: Embeddings, width: int) -> Embeddings:
+    """The first ``width`` components of every embedding."""
+    if isinstance(embeddings, dict):
+        return {role: tensor[..., :width] for role, tensor in embeddings.items()}
+    return embeddings[..., :width]
+
+
+def _width(embeddings: Embeddings) -> int:
+    tensors = embeddings.values() if isinstance(embeddings, dict) else [embeddings]
+    return min(int(tensor.shape[-1]) for tensor in tensors)
+
 
 class MatryoshkaLoss(nn.Module):
-    """``forward(student, *targets)`` = sum over d of ``w_d * base(student[:, :d], *targets)``."""
+    """``forward(student, *targets)`` = sum over d of ``w_d * base(student[..., :d], *targets)``."""
 
     def __init__(
         self, base: nn.Module, dimensions: Sequence[int], weights: Sequence[float] | None = None
@@ -26,13 +42,13 @@ class MatryoshkaLoss(nn.Module):
         if len(self.weights) != len(self.dimensions):
             raise ValueError("Matryoshka needs one weight per dimension")
 
-    def forward(self, student: torch.Tensor, *targets: torch.Tensor) -> torch.Tensor:
+    def forward(self, student: Embeddings, *targets: Any) -> torch.Tensor:
         """The weighted sum of the base loss over prefixes of ``student``."""
-        width = student.shape[-1]
+        width = _width(student)
         too_wide = [d for d in self.dimensions if d > width]
         if too_wide:
             raise ValueError(f"Matryoshka dimensions {too_wide} exceed the embedding width {width}")
-        total = student.new_zeros(())
+        total = torch.zeros(())
         for dims, weight in zip(self.dimensions, self.weights, strict=True):
-            total = total + weight * self.base(student[..., :dims], *targets)
+            total = total + weight * self.base(prefix(student, dims), *targets)
         return total

@@ -161,8 +161,42 @@ def _build_parser() -> argparse.ArgumentParser:
     calib.add_argument("--task", default=None)
     calib.add_argument("--dimensions", default=None, help="comma-separated sizes (default: the full size)")
     calib.add_argument("--max-texts", type=int, default=100_000)
+    mine = commands.add_parser(
+        "mine", help="hard negatives for (query, positive) data, written beside it (see docs/training.md)"
+    )
+    mine.add_argument("data", type=Path, help=".jsonl/.csv/.tsv/.parquet with a query and a positive per row")
+    _add_model(mine)
+    mine.add_argument("--query-field", default="query", help="field of the query (default: query)")
+    mine.add_argument(
+        "--positive-field", default="positive", help="field of the positive (default: positive)"
+    )
+    mine.add_argument("--no-header", action="store_true", help="CSV/TSV without a header: fields are numbers")
+    mine.add_argument(
+        "--corpus", type=Path, default=None, help="more candidate texts (default: positives only)"
+    )
+    mine.add_argument(
+        "--corpus-field",
+        action="append",
+        default=None,
+        help="corpus field(s) joined into one text, e.g. --corpus-field title --corpus-field text",
+    )
+    mine.add_argument("--negatives", type=int, default=7, help="negatives per row (default: 7)")
+    mine.add_argument("--skip-top", type=int, default=0, help="skip the N highest-ranked candidates")
+    mine.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="skip candidates scoring above (positive score - MARGIN): likely unlabelled positives",
+    )
+    mine.add_argument("--query-task", default=None)
+    mine.add_argument("--query-prompt", default=None)
+    mine.add_argument("--document-task", default=None)
+    mine.add_argument("--document-prompt", default=None)
+    mine.add_argument(
+        "-o", "--output", type=Path, default=None, help="default: DATA.negatives.jsonl beside DATA"
+    )
     train = commands.add_parser(
-        "train", help="train a model from a config (distillation; see docs/training.md)"
+        "train", help="train a model from a config (distillation or task adapters; see docs/training.md)"
     )
     train.add_argument("config", type=Path, help="a .toml or .yaml training config")
     train.add_argument(
@@ -326,8 +360,42 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _field(name: str, header: bool) -> str | int:
+    return name if header or not name.isdigit() else int(name)
+
+
+def _cmd_mine(args: argparse.Namespace) -> int:
+    from taskembed.extras import require_extra
+
+    require_extra("train", ("pydantic",), "taskembed mine")
+    from taskembed.mining import MiningOptions, default_output, mine, source
+
+    header = not args.no_header
+    data = source(
+        args.data, [_field(args.query_field, header), _field(args.positive_field, header)], header=header
+    )
+    corpus = None
+    if args.corpus is not None:
+        fields = [_field(name, header) for name in args.corpus_field or ["text"]]
+        corpus = source(args.corpus, [fields if len(fields) > 1 else fields[0]], header=header)
+    options = MiningOptions(
+        negatives=args.negatives,
+        skip_top=args.skip_top,
+        margin=args.margin,
+        query_task=args.query_task,
+        query_prompt=args.query_prompt,
+        document_task=args.document_task,
+        document_prompt=args.document_prompt,
+    )
+    output = args.output or default_output(args.data)
+    count = mine(_load(args), data, options, output, corpus)
+    _out(f"wrote {count} rows with hard negatives to {output}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": _cmd_train,
+    "mine": _cmd_mine,
     "eval": _cmd_eval,
     "info": _cmd_info,
     "export": _cmd_export,

@@ -28,6 +28,8 @@ class TeacherConfig(Section):
     model: str = "default"
     task: str | None = None
     prompt: str | None = None
+    query_task: str | None = None
+    query_prompt: str | None = None
     batch_tokens: int = Field(default=8192, gt=0)
     cache: Path | None = None
 
@@ -64,6 +66,8 @@ class SourceConfig(Section):
     path: Path
     fields: list[FieldRef] = Field(min_length=1)
     targets: list[FieldRef] | None = None
+    score: str | int | None = None
+    label: str | int | None = None
     name: str | None = None
     weight: float = Field(default=1.0, gt=0)
     header: bool = True
@@ -78,7 +82,7 @@ class SourceConfig(Section):
         return self
 
     @property
-    def label(self) -> str:
+    def label_name(self) -> str:
         """The source's name in logs: ``name`` or the file name."""
         return self.name or self.path.name
 
@@ -98,6 +102,40 @@ class DistillConfig(Section):
         if any(d <= 0 for d in self.dimensions):
             raise ValueError("distill.dimensions must be positive")
         return self
+
+
+TaskName = Literal["retrieval", "text-matching", "clustering", "classification"]
+
+
+class LossWeights(Section):
+    """Overrides of a task recipe's loss weights (unset = the recipe's; 0 turns a loss off)."""
+
+    infonce: float | None = Field(default=None, ge=0)
+    distill: float | None = Field(default=None, ge=0)
+    gor: float | None = Field(default=None, ge=0)
+    cosent: float | None = Field(default=None, ge=0)
+    rkd: float | None = Field(default=None, ge=0)
+
+
+class AdapterConfig(Section):
+    """Stage 2: one LoRA task adapter on the frozen stage-1 model, trained with the task's recipe."""
+
+    task: TaskName
+    rank: int = Field(default=32, gt=0)
+    alpha: int = Field(default=32, gt=0)
+    dropout: float = Field(default=0.1, ge=0, lt=1)
+    target_modules: list[str] | None = None
+    weights: LossWeights = LossWeights()
+    temperature: float = Field(default=0.02, gt=0)
+    learn_temperature: bool = True
+    bidirectional: bool | None = None
+    cosent_temperature: float = Field(default=0.05, gt=0)
+    negatives: int | None = Field(default=None, ge=0)
+    class_negatives: int = Field(default=7, gt=0)
+    query_prompt: str | None = None
+    document_prompt: str | None = None
+    train_projection: bool = False
+    average_last: int = Field(default=1, ge=1)
 
 
 class OptimConfig(Section):
@@ -138,16 +176,30 @@ class EvalConfig(Section):
 class TrainConfig(Section):
     """A whole training run."""
 
-    stage: Literal["distill"] = "distill"
+    stage: Literal["distill", "adapter"] = "distill"
     output: Path
     seed: int = 0
     teacher: TeacherConfig = TeacherConfig()
     student: StudentConfig
     data: list[SourceConfig] = Field(min_length=1)
     distill: DistillConfig = DistillConfig()
+    adapter: AdapterConfig | None = None
     train: OptimConfig
     eval: EvalConfig | None = None
     calibration_texts: int = Field(default=2000, ge=0)
+
+    @model_validator(mode="after")
+    def _stage_fits(self) -> TrainConfig:
+        if self.stage == "adapter":
+            if self.adapter is None:
+                raise ValueError("stage 'adapter' needs an [adapter] section (at least adapter.task)")
+            if self.student.model is None or self.student.layers is not None:
+                raise ValueError("stage 'adapter' trains on a whole existing model: set student.model only")
+            if self.adapter.average_last > self.train.keep_checkpoints:
+                raise ValueError("adapter.average_last cannot exceed train.keep_checkpoints")
+        elif self.adapter is not None:
+            raise ValueError("an [adapter] section needs stage = 'adapter'")
+        return self
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:

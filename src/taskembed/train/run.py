@@ -27,9 +27,10 @@ from taskembed.train.evaluation import Evaluator
 from taskembed.train.losses import EmbeddingDistillationLoss, MatryoshkaLoss
 from taskembed.train.optimizer import build_optimizer
 from taskembed.train.output import projection_head, write_model_folder
+from taskembed.train.recipes import Recipe
 from taskembed.train.sampler import BatchSampler
 from taskembed.train.sources import Source, read_sources
-from taskembed.train.step import DistillStep, Featurizer, resolve_precision
+from taskembed.train.step import DistillForward, DistillStep, Featurizer, resolve_precision
 from taskembed.train.student import backbone_model, build_student
 from taskembed.train.teacher_cache import TeacherCache, default_cache_root
 from taskembed.train.trainer import LoopParts, load_best, run_loop
@@ -37,32 +38,51 @@ from taskembed.train.trainer import LoopParts, load_best, run_loop
 MODEL_DIR = "model"
 
 
+@dataclass(frozen=True)
+class TeacherRole:
+    """Texts the teacher embeds with one task and prompt (e.g. queries, or documents)."""
+
+    task: str | None
+    prompt: str | None
+    texts: list[str]
+
+
+def fill_teacher_caches(
+    config: TrainConfig, roles: dict[str, TeacherRole], world: World
+) -> dict[str, TeacherCache]:
+    """Teacher vectors of every training text per role: computed once (main process), then read from disk."""
+    teacher = load_model(config.teacher.model)
+    embedder = Embedder(teacher)
+    caches = {}
+    for name, role in roles.items():
+        meta = {
+            "model": teacher.info.name,
+            "files": folder_fingerprint(Path(teacher.info.path)),
+            "task": role.task,
+            "prompt": role.prompt,
+            "max_tokens": teacher.info.max_tokens,
+            "runtime": teacher.runtime.identity,
+        }
+        root = config.teacher.cache or default_cache_root()
+        if world.is_main:
+            options = EncodeOptions(
+                task=role.task, prompt=role.prompt, batch_tokens=config.teacher.batch_tokens
+            ).validated(teacher.info)
+
+            def embed(texts: list[str], options: EncodeOptions = options) -> np.ndarray:
+                return next(iter(embedder.embed(texts, options).embeddings.values()))
+
+            TeacherCache(root, meta).fill(role.texts, embed)
+        barrier(world)
+        caches[name] = TeacherCache(root, meta)
+    return caches
+
+
 def fill_teacher_cache(config: TrainConfig, sources: list[Source], world: World) -> TeacherCache:
-    """Teacher vectors of every training text: computed once (main process), then read from disk."""
-    teacher_config = config.teacher
-    teacher = load_model(teacher_config.model)
-    meta = {
-        "model": teacher.info.name,
-        "files": folder_fingerprint(Path(teacher.info.path)),
-        "task": teacher_config.task,
-        "prompt": teacher_config.prompt,
-        "max_tokens": teacher.info.max_tokens,
-        "runtime": teacher.runtime.identity,
-    }
-    root = teacher_config.cache or default_cache_root()
-    if world.is_main:
-        cache = TeacherCache(root, meta)
-        embedder = Embedder(teacher)
-        options = EncodeOptions(
-            task=teacher_config.task, prompt=teacher_config.prompt, batch_tokens=teacher_config.batch_tokens
-        ).validated(teacher.info)
-
-        def embed(texts: list[str]) -> np.ndarray:
-            return next(iter(embedder.embed(texts, options).embeddings.values()))
-
-        cache.fill([text for source in sources for text in source.all_target_texts()], embed)
-    barrier(world)
-    return TeacherCache(root, meta)
+    """Stage 1's teacher vectors: every target text with the teacher's task and prompt."""
+    texts = [text for source in sources for text in source.all_target_texts()]
+    role = TeacherRole(config.teacher.task, config.teacher.prompt, texts)
+    return fill_teacher_caches(config, {"documents": role}, world)["documents"]
 
 
 def _tokenizer_dir(student: LoadedModel, config: TrainConfig) -> Path:
@@ -106,7 +126,8 @@ def _prepare_output(output: Path, *, resume: bool, overwrite: bool) -> Path | No
     return latest if resume else None
 
 
-def _steps(config: TrainConfig, sources: list[Source]) -> int:
+def run_steps(config: TrainConfig, sources: list[Source]) -> int:
+    """The run's optimizer steps: ``train.steps``, or epochs over every source's rows."""
     if config.train.steps is not None:
         return config.train.steps
     rows = sum(len(source.rows) for source in sources)
@@ -123,21 +144,28 @@ def _check_batch(config: TrainConfig, world: World) -> None:
 
 @dataclass
 class Run:
-    """The loop's parts plus what writing the model needs."""
+    """The loop's parts plus what writing the model needs (stage 2 adds its recipe)."""
 
     loop: LoopParts
     student: LoadedModel
-    loss: EmbeddingDistillationLoss
+    loss: EmbeddingDistillationLoss | None
     sources: list[Source]
+    recipe: Recipe | None = None
 
 
-def build_run(config: TrainConfig, world: World, *, resume: bool, overwrite: bool) -> Run:
-    """Read data, fill the teacher cache, build student, loss, optimizer and sampler (restored on resume)."""
+def prepare_output(config: TrainConfig, world: World, *, resume: bool, overwrite: bool) -> Path | None:
+    """Check the batch split and the output folder; every rank gets the checkpoint to resume from."""
     _check_batch(config, world)
     latest = _prepare_output(config.output, resume=resume, overwrite=overwrite) if world.is_main else None
     barrier(world)
     if not world.is_main and resume:
         latest = latest_checkpoint(config.output / "checkpoints")
+    return latest
+
+
+def build_run(config: TrainConfig, world: World, *, resume: bool, overwrite: bool) -> Run:
+    """Read data, fill the teacher cache, build student, loss, optimizer and sampler (restored on resume)."""
+    latest = prepare_output(config, world, resume=resume, overwrite=overwrite)
     sources = read_sources(config.data)
     teacher = fill_teacher_cache(config, sources, world)
     student = build_student(config.student, config.seed)
@@ -154,7 +182,7 @@ def build_run(config: TrainConfig, world: World, *, resume: bool, overwrite: boo
     module: nn.Module = inner
     if world.distributed:
         module = nn.parallel.DistributedDataParallel(inner)
-    steps = _steps(config, sources)
+    steps = run_steps(config, sources)
     optimizer, scheduler = build_optimizer(inner, loss, config.train, steps)
     sampler = BatchSampler(sources, config.train.batch_size, config.seed)
     evaluator = Evaluator.from_config(config.eval) if config.eval is not None and world.is_main else None
@@ -164,8 +192,7 @@ def build_run(config: TrainConfig, world: World, *, resume: bool, overwrite: boo
         optimizer=optimizer,
         scheduler=scheduler,
         sampler=sampler,
-        teacher=teacher,
-        featurize=Featurizer(student, config.student.prompt),
+        forward=DistillForward(teacher, Featurizer(student, config.student.prompt)),
         evaluator=evaluator,
         view=served_view(student, loss, distill.keep_projection),
         world=world,
@@ -212,6 +239,7 @@ def _calibration_texts(sources: list[Source], count: int, seed: int) -> list[str
 
 def _write_model(run: Run, config: TrainConfig, destination: Path) -> None:
     """The best (or last) weights as a model folder, with ranges from training texts."""
+    assert run.loss is not None
     load_best(run.loop)
     run.loop.inner.eval()
     texts = _calibration_texts(run.sources, config.calibration_texts, config.seed)
@@ -236,12 +264,20 @@ def train(
     config = config if isinstance(config, TrainConfig) else load_config(config)
     world = init_world()
     try:
-        run = build_run(config, world, resume=resume, overwrite=overwrite)
+        if config.stage == "adapter":
+            from taskembed.train.adapter_run import build_adapter_run, write_adapter_model
+
+            run = build_adapter_run(config, world, resume=resume, overwrite=overwrite)
+        else:
+            run = build_run(config, world, resume=resume, overwrite=overwrite)
         eval_every = config.eval.every if config.eval is not None else None
         run_loop(run.loop, config.train, eval_every=eval_every, stop_after=stop_after)
         destination = config.output / MODEL_DIR
         if world.is_main:
-            _write_model(run, config, destination)
+            if config.stage == "adapter":
+                write_adapter_model(run, config, destination)
+            else:
+                _write_model(run, config, destination)
     except BaseException:
         close_world(world, finished=False)
         raise

@@ -1,5 +1,8 @@
 """Batches for training: one source per batch, sources drawn by weight, no text twice in a batch.
 
+(A source may limit the no-repeat rule to the leading texts of its rows, e.g. a retrieval row's query
+and positive, so that mined hard negatives shared by several queries do not hold rows back.)
+
 Everything is a function of the seed and a small JSON-ready position, so a resumed run draws exactly
 the batches the uninterrupted run would have drawn.
 """
@@ -26,11 +29,13 @@ class SourcePosition:
 
 @dataclass(frozen=True)
 class Batch:
-    """The rows of one global batch, all from one source."""
+    """The rows of one global batch, all from one source (with their scores or labels, if any)."""
 
     source: str
     rows: list[tuple[str, ...]]
     targets: list[tuple[str, ...]]
+    scores: list[float] | None = None
+    labels: list[str] | None = None
 
 
 class BatchSampler:
@@ -88,7 +93,7 @@ class BatchSampler:
                     "without repeating a text; lower train.batch_size or deduplicate the data"
                 )
             row = self._next_index(index, position)
-            texts = source.rows[row]
+            texts = source.rows[row][: source.distinct]
             if len(set(texts)) < len(texts):
                 continue  # a row whose own texts repeat can never join a batch: skipped for good
             if seen.intersection(texts):
@@ -99,7 +104,11 @@ class BatchSampler:
         position.carry = deferred + position.carry
         self.step += 1
         return Batch(
-            source.name, [source.rows[row] for row in taken], [source.target_texts(row) for row in taken]
+            source.name,
+            [source.rows[row] for row in taken],
+            [source.target_texts(row) for row in taken],
+            [source.scores[row] for row in taken] if source.scores is not None else None,
+            [source.labels[row] for row in taken] if source.labels is not None else None,
         )
 
     def state(self) -> dict[str, Any]:

@@ -1,9 +1,14 @@
-"""One optimization step's work: tokenize the student side, run it, and score it against the teacher."""
+"""One micro-batch's work in stage 1: tokenize the student side, run it, and score it against the teacher.
+
+Also the pieces every stage shares: the micro-batch, the featurizer and the precision switch.
+"""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -14,6 +19,36 @@ from taskembed.encode.embedder import Embedder, InputTruncatedWarning
 from taskembed.encode.inference import embed_batch
 from taskembed.models.loaded import LoadedModel
 from taskembed.options import EncodeOptions
+from taskembed.train.sampler import Batch
+from taskembed.train.teacher_cache import TeacherCache
+
+
+@dataclass(frozen=True)
+class MicroBatch:
+    """Rows of a batch: texts, teacher-side texts, and gold scores or labels where the source has them."""
+
+    rows: list[tuple[str, ...]]
+    targets: list[tuple[str, ...]]
+    scores: list[float] | None = None
+    labels: list[str] | None = None
+
+    @classmethod
+    def of(cls, batch: Batch, start: int, stop: int) -> MicroBatch:
+        """Rows ``start:stop`` of a sampled batch."""
+        return cls(batch.rows, batch.targets, batch.scores, batch.labels).slice(start, stop)
+
+    def slice(self, start: int, stop: int) -> MicroBatch:
+        """Rows ``start:stop``."""
+        return MicroBatch(
+            self.rows[start:stop],
+            self.targets[start:stop],
+            self.scores[start:stop] if self.scores is not None else None,
+            self.labels[start:stop] if self.labels is not None else None,
+        )
+
+
+# (the step module, possibly DDP-wrapped; a micro-batch) -> (its summed loss, its token count)
+MicroForward = Callable[[nn.Module, MicroBatch], tuple[torch.Tensor, int]]
 
 
 class DistillStep(nn.Module):
@@ -34,6 +69,21 @@ class DistillStep(nn.Module):
         """The summed loss of one micro-batch."""
         pooled = embed_batch(self._student, batch, prompt_lengths)
         return self.objective(pooled, teacher)
+
+
+class DistillForward:
+    """Stage 1's micro-batch work: the teacher's cached vectors against the student's embeddings."""
+
+    def __init__(self, teacher: TeacherCache, featurize: Featurizer) -> None:
+        self.teacher = teacher
+        self.featurize = featurize
+
+    def __call__(self, module: nn.Module, micro: MicroBatch) -> tuple[torch.Tensor, int]:
+        """The summed distillation loss of the micro-batch and its token count."""
+        texts = [text for row in micro.rows for text in row]
+        targets = torch.from_numpy(self.teacher.vectors([text for row in micro.targets for text in row]))
+        inputs, prompt_lengths = self.featurize(texts)
+        return module(inputs, prompt_lengths, targets), inputs.real_tokens
 
 
 class Featurizer:

@@ -26,8 +26,7 @@ from taskembed.train.distributed import World, barrier, rank_slice, sum_across
 from taskembed.train.evaluation import Evaluator
 from taskembed.train.graceful_stop import GracefulStop
 from taskembed.train.sampler import BatchSampler
-from taskembed.train.step import Featurizer, autocast_context
-from taskembed.train.teacher_cache import TeacherCache
+from taskembed.train.step import MicroBatch, MicroForward, autocast_context
 
 BEST_WEIGHTS = "best.safetensors"
 
@@ -40,13 +39,12 @@ class TrainingInterruptedError(TaskembedError):
 class LoopParts:
     """Everything the loop touches, built by ``taskembed.train.run``."""
 
-    module: nn.Module  # the DistillStep, possibly wrapped in DDP
-    inner: nn.Module  # the DistillStep itself (its state dict is what checkpoints hold)
+    module: nn.Module  # the step module (DistillStep, AdapterStep), possibly wrapped in DDP
+    inner: nn.Module  # the step module itself (its state dict is what checkpoints hold)
     optimizer: torch.optim.Optimizer
     scheduler: Any
     sampler: BatchSampler
-    teacher: TeacherCache
-    featurize: Featurizer
+    forward: MicroForward  # (module, micro-batch) -> (summed loss, tokens): the stage's work
     evaluator: Evaluator | None  # None without an [eval] section (and on ranks other than 0)
     view: LoadedModel  # the model as it is saved and evaluated (shares the trained modules)
     world: World
@@ -87,21 +85,17 @@ def train_step(parts: LoopParts, optim: OptimConfig) -> tuple[float, int]:
     batch = parts.sampler.next_batch()
     global_rows = len(batch.rows)
     share = rank_slice(global_rows, parts.world)
-    mine, mine_targets = batch.rows[share], batch.targets[share]
-    micro = optim.micro_batch_size or len(mine)
-    starts = range(0, len(mine), micro)
+    mine = MicroBatch.of(batch, share.start, share.stop)
+    micro = optim.micro_batch_size or len(mine.rows)
+    starts = range(0, len(mine.rows), micro)
     loss_sum, tokens = 0.0, 0
     for index, start in enumerate(starts):
-        texts = [text for row in mine[start : start + micro] for text in row]
-        teacher_texts = [text for row in mine_targets[start : start + micro] for text in row]
-        targets = torch.from_numpy(parts.teacher.vectors(teacher_texts))
-        inputs, prompt_lengths = parts.featurize(texts)
         with _sync(parts.module, parts.world, index == len(starts) - 1):
             with autocast_context(parts.precision):
-                loss = parts.module(inputs, prompt_lengths, targets)
+                loss, micro_tokens = parts.forward(parts.module, mine.slice(start, start + micro))
             (loss * parts.world.size / global_rows).backward()
         loss_sum += float(loss.detach())
-        tokens += inputs.real_tokens
+        tokens += micro_tokens
     if optim.max_grad_norm is not None:
         torch.nn.utils.clip_grad_norm_(parts.inner.parameters(), optim.max_grad_norm)
     parts.optimizer.step()

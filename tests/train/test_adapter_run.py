@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
 from tests.server.live import LiveServer
 from tests.train.conftest import OBJECTS, build_config, losses, synthetic_pairs
 
@@ -62,7 +67,7 @@ RECIPES = {
 
 def adapter_config(run: Path, base: Path, task: str, config_paths, task_data, **overrides) -> dict:
     source = dict(RECIPES[task])
-    source["path"] = str(task_data[source.get("path", task)])
+    source["path"] = str(task_data.get(source.get("path", task), ""))
     config = build_config(run, config_paths, stage="adapter", data=[source])
     config["student"] = {"model": str(base)}
     config["adapter"] = {"task": task, "rank": 4, "alpha": 8, "dropout": 0.0}
@@ -119,8 +124,6 @@ def test_adapter_model_serves_per_task(all_adapters: Path) -> None:
 
 
 def test_only_the_adapter_trains(stage1: Path, tmp_path: Path, config_paths, task_data) -> None:
-    from safetensors.torch import load_file
-
     config = parse_config(adapter_config(tmp_path / "run", stage1, "retrieval", config_paths, task_data))
     train(config)
     first = load_file(
@@ -160,7 +163,6 @@ def test_gradients_reach_the_adapter_only(stage1: Path, tmp_path: Path, config_p
 
 def test_loaded_adapter_equals_peft_on_the_same_weights(all_adapters: Path) -> None:
     """taskembed's per-row LoRA banks against peft's own model with the saved adapter (cos >= 0.99999)."""
-    import torch
     from peft import PeftModel
     from transformers import AutoModel, AutoTokenizer
 
@@ -192,3 +194,60 @@ def test_adapter_config_errors(stage1: Path, tmp_path: Path, config_paths, task_
     typo = adapter_config(tmp_path / "run", stage1, "retrieval", config_paths, task_data, adapter={"rnak": 4})
     with pytest.raises(InputError, match="adapter.rnak"):
         parse_config(typo)
+
+
+def test_averaging_the_last_two_checkpoints(stage1: Path, tmp_path: Path, config_paths, task_data) -> None:
+    raw = adapter_config(
+        tmp_path / "run", stage1, "clustering", config_paths, task_data, adapter={"average_last": 2}
+    )
+    model = train(parse_config(raw))
+    checkpoints = [
+        load_file(str(tmp_path / "run" / "checkpoints" / f"step-00000{s}" / "weights.safetensors"))
+        for s in (3, 6)
+    ]
+    saved = load_file(str(model / "adapters" / "clustering" / "adapter_model.safetensors"))
+    assert saved
+    for key, value in saved.items():
+        name = "backbone.model.base_model.model." + key.removeprefix("base_model.model.").replace(
+            ".weight", ".default.weight"
+        )
+        expected = (checkpoints[0][name].double() + checkpoints[1][name].double()) / 2
+        assert torch.allclose(value.double(), expected, atol=1e-7), key
+    manifest = json.loads((model / "taskembed.json").read_text())
+    assert manifest["training"]["adapters"]["clustering"]["averaged_checkpoints"] == 2
+
+
+def test_two_process_ddp_matches_one_process(tmp_path: Path, config_paths, pairs_file: Path) -> None:
+    """In-batch negatives and GOR over the global batch, gathered across 2 gloo processes, give the
+    1-process losses and adapter."""
+    raw = build_config(tmp_path / "stage1", config_paths, train={"steps": 2})
+    raw["student"]["architecture"].update({"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0})
+    base = train(parse_config(raw))
+    source = {"path": str(pairs_file), "fields": ["anchor", "positive"]}
+    runs = {}
+    for processes in (1, 2):
+        config = adapter_config(
+            tmp_path / f"run-{processes}", base, "retrieval", config_paths, {}, data=[source]
+        )
+        config["data"] = [source]
+        config["train"]["precision"] = (
+            "fp32"  # bf16 autocast (the default on CPUs with native bf16) pads differently
+        )
+        runs[processes] = Path(config["output"])
+        if processes == 1:
+            train(parse_config(config))
+            continue
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(json.loads(json.dumps(config))))
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+        done = subprocess.run(
+            [*command, "-m", "taskembed.cli", "train", str(path)], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[:4000]
+    single, double = losses(runs[1]), losses(runs[2])
+    assert np.allclose([v for _, v in single], [v for _, v in double], rtol=1e-5, atol=1e-6)
+    one, two = (
+        load_file(str(r / "model" / "adapters" / "retrieval" / "adapter_model.safetensors"))
+        for r in runs.values()
+    )
+    assert all(torch.allclose(one[key], two[key], atol=1e-5) for key in one)

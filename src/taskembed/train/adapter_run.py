@@ -127,6 +127,7 @@ def build_adapter_run(config: TrainConfig, world: World, *, resume: bool, overwr
     for head in base.heads:
         head.requires_grad_(False)
     hf_model = backbone_model(base)
+    torch.manual_seed(config.seed)  # LoRA A's random init: the same in every process and every run
     base.backbone.model = wrap_with_lora(hf_model, config.adapter)
     distill = None
     teachers = {}

@@ -3,7 +3,8 @@
 A row's first text (query, anchor, first sentence) runs with the query prompt, its other texts with the
 document prompt. The documents of a batch are its positives (row i's at index i) followed by its
 distinct other texts; across processes the positives of every rank join the candidates (in-batch
-negatives over the global batch), while the distillation only counts this rank's own texts.
+negatives over the global batch), while the distillation only counts this rank's own texts. The
+batch-level terms (GOR, CoSENT, RKD) see the whole global batch, so 1 or N processes train alike.
 """
 
 from __future__ import annotations
@@ -39,17 +40,19 @@ class LossContext:
     own_documents: torch.Tensor | None = None  # this rank's documents (for distillation)
     teacher_first: torch.Tensor | None = None
     teacher_documents: torch.Tensor | None = None
-    scores: torch.Tensor | None = None
-    base_first: torch.Tensor | None = None  # the base model's embeddings of the first texts (RKD)
+    scores: torch.Tensor | None = None  # gold scores of the global batch (CoSENT)
+    base_first: torch.Tensor | None = None  # the base model's embeddings of the global batch's first texts
     exclude: torch.Tensor | None = None  # [N, M] candidates left out of row i's InfoNCE
     exclude_reverse: torch.Tensor | None = None  # [N, N] queries left out of document i's InfoNCE
 
 
 class TaskObjective(nn.Module):
-    """``forward({"first", "documents"}, context)`` -> the recipe's weighted sum, summed over rows.
+    """``forward(embeddings, context)`` -> the recipe's weighted sum, summed over this process's rows.
 
-    Batch-level terms (GOR, CoSENT, RKD) are multiplied by the row count, so the trainer's mean per row
-    gives ``infonce + w_d * distill + w_g * GOR + ...`` exactly as the recipe states.
+    ``embeddings`` holds ``first`` and ``documents`` (this process's; documents may include gathered
+    positives) and ``batch_first`` / ``batch_positives`` (the global batch's). Batch-level terms (GOR,
+    CoSENT, RKD) are computed on the global batch and multiplied by this process's row count, so the
+    trainer's mean per row gives ``infonce + w_d * distill + w_g * GOR + ...`` as the recipe states.
     """
 
     def __init__(
@@ -74,13 +77,11 @@ class TaskObjective(nn.Module):
         """The summed loss of a micro-batch (see the class docstring)."""
         assert isinstance(embeddings, dict)
         first, documents = embeddings["first"], embeddings["documents"]
+        batch_first, batch_positives = embeddings["batch_first"], embeddings["batch_positives"]
         rows, weight = first.shape[0], self.recipe.weight
         total = first.new_zeros((), dtype=torch.float32)
         if context.scores is not None:
-            assert context.positives is not None
-            return total + weight("cosent") * rows * self.cosent(
-                first, documents[context.positives], context.scores
-            )
+            return total + weight("cosent") * rows * self.cosent(batch_first, batch_positives, context.scores)
         if weight("infonce") and context.positives is not None:
             total = total + weight("infonce") * self.infonce(
                 first,
@@ -98,10 +99,10 @@ class TaskObjective(nn.Module):
                 )
             total = total + weight("distill") * distilled
         if weight("gor") and context.positives is not None:
-            total = total + weight("gor") * rows * self.gor(first, documents[context.positives])
+            total = total + weight("gor") * rows * self.gor(batch_first, batch_positives)
         if weight("rkd"):
             assert context.base_first is not None
-            total = total + weight("rkd") * rows * self.rkd(first, context.base_first)
+            total = total + weight("rkd") * rows * self.rkd(batch_first, context.base_first)
         return total
 
 
@@ -190,20 +191,38 @@ class AdapterStep(nn.Module):
                 context.own_documents = torch.arange(len(document_texts))
         if recipe.weight("rkd"):
             context.base_first = self._base(first_texts)
-        if self._world.distributed and context.positives is not None and recipe.task != "classification":
-            rows = len(micro.rows)
-            gathered = gather_with_grad(documents[:rows], self._world)
-            offset = self._world.rank * rows
-            documents = torch.cat([gathered, documents[rows:]])
-            context.positives = context.positives + offset
-            if context.own_documents is not None:
-                context.own_documents = torch.cat(
-                    [
-                        torch.arange(rows) + offset,
-                        gathered.shape[0] + torch.arange(len(document_texts) - rows),
-                    ]
-                )
-        return self.objective({"first": first, "documents": documents}, context), tokens
+        rows = len(micro.rows)
+        positives = documents[context.positives] if context.positives is not None else first[:0]
+        embeddings = {
+            "first": first,
+            "documents": documents,
+            "batch_first": first,
+            "batch_positives": positives,
+        }
+        if self._world.distributed:
+            self._gather(embeddings, context, rows)
+        return self.objective(embeddings, context), tokens
+
+    def _gather(self, embeddings: dict[str, torch.Tensor], context: LossContext, rows: int) -> None:
+        """Global-batch views of the first texts and positives; gathered positives join the candidates."""
+        world = self._world
+        embeddings["batch_first"] = gather_with_grad(embeddings["first"], world)
+        if embeddings["batch_positives"].shape[0]:
+            embeddings["batch_positives"] = gather_with_grad(embeddings["batch_positives"], world)
+        if context.scores is not None:
+            context.scores = gather_with_grad(context.scores, world)
+        if context.base_first is not None:
+            context.base_first = gather_with_grad(context.base_first, world)
+        if context.positives is None or self._recipe.task == "classification":
+            return
+        documents, offset = embeddings["documents"], world.rank * rows
+        embeddings["documents"] = torch.cat([embeddings["batch_positives"], documents[rows:]])
+        context.positives = context.positives + offset
+        if context.own_documents is not None:
+            extra = documents.shape[0] - rows
+            context.own_documents = torch.cat(
+                [torch.arange(rows) + offset, world.size * rows + torch.arange(extra)]
+            )
 
 
 def adapter_forward(module: nn.Module, micro: MicroBatch) -> tuple[torch.Tensor, int]:

@@ -41,7 +41,22 @@ def init_world() -> World:
         dist.init_process_group(backend=backend)
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    _gather_group()
     return World(rank=dist.get_rank(), size=dist.get_world_size())
+
+
+_GROUP: list[Any] = []
+
+
+def _gather_group() -> Any:
+    """A process group of its own for the gathers.
+
+    DDP all-reduces gradients asynchronously during the backward pass; collectives of two streams on one
+    group could pair up differently on each rank.
+    """
+    if not _GROUP:
+        _GROUP.append(dist.new_group(backend=dist.get_backend()))
+    return _GROUP[0]
 
 
 def close_world(world: World, *, finished: bool) -> None:
@@ -52,6 +67,7 @@ def close_world(world: World, *, finished: bool) -> None:
     if world.distributed and dist.is_initialized():
         if finished:
             dist.barrier()
+        _GROUP.clear()
         dist.destroy_process_group()
 
 
@@ -84,13 +100,13 @@ class _GatherRows(torch.autograd.Function):
     def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
         ctx.rank, ctx.rows = dist.get_rank(), tensor.shape[0]
         parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
-        dist.all_gather(parts, tensor.contiguous())
+        dist.all_gather(parts, tensor.contiguous(), group=_gather_group())
         return torch.cat(parts, dim=0)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
         total = grad.contiguous().clone()
-        dist.all_reduce(total)
+        dist.all_reduce(total, group=_gather_group())
         return total[ctx.rank * ctx.rows : (ctx.rank + 1) * ctx.rows]
 
 

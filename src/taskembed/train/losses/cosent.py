@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from torch import nn
 
+from taskembed.train.losses.precision import full_precision
+
 
 class CoSENTLoss(nn.Module):
     """``forward(first [N, d], second [N, d], scores [N])`` -> the batch's CoSENT value."""
@@ -20,6 +22,7 @@ class CoSENTLoss(nn.Module):
         super().__init__()
         self.temperature = temperature
 
+    @full_precision
     def forward(self, first: torch.Tensor, second: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         """CoSENT of the batch's pairs (0 pairs ordered by score contribute nothing)."""
         cosine = F.cosine_similarity(first.float(), second.float(), dim=-1) / self.temperature

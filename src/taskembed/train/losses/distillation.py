@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from torch import nn
 
+from taskembed.train.losses.precision import full_precision
+
 
 class EmbeddingDistillationLoss(nn.Module):
     """``forward(student [N, d], teacher [N, T])`` -> sum over the N texts of ``1 - cos(P s, t)``."""
@@ -29,6 +31,7 @@ class EmbeddingDistillationLoss(nn.Module):
         """``P s`` for full embeddings or prefixes (the first ``student.shape[1]`` columns of P)."""
         return F.linear(student, self.projection.weight[:, : student.shape[1]])
 
+    @full_precision
     def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
         """The summed loss (divide by the batch's row count for a mean per row)."""
         projected = self.project(student)

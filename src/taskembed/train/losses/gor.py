@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from torch import nn
 
+from taskembed.train.losses.precision import full_precision
+
 
 def mean_squared_off_diagonal(embeddings: torch.Tensor) -> torch.Tensor:
     """Mean over i != j of (e_i . e_j)^2 for normalized rows of ``embeddings``."""
@@ -27,6 +29,7 @@ def mean_squared_off_diagonal(embeddings: torch.Tensor) -> torch.Tensor:
 class GORLoss(nn.Module):
     """``forward(queries [N, d], positives [N, d])`` -> the batch's GOR value (not summed over rows)."""
 
+    @full_precision
     def forward(self, queries: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
         """GOR of the batch."""
         return mean_squared_off_diagonal(queries) + mean_squared_off_diagonal(positives)

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from torch import nn
 
+from taskembed.train.losses.precision import full_precision
+
 MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1.0
 
 
@@ -39,6 +41,7 @@ class InfoNCELoss(nn.Module):
         """The current temperature tau."""
         return self.log_temperature.exp().clamp(MIN_TEMPERATURE, MAX_TEMPERATURE)
 
+    @full_precision
     def forward(
         self,
         queries: torch.Tensor,

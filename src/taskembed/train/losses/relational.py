@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from torch import nn
 
+from taskembed.train.losses.precision import full_precision
+
 
 def normalized_distances(embeddings: torch.Tensor) -> torch.Tensor:
     """Pairwise Euclidean distances (i < j) divided by their mean."""
@@ -27,6 +29,7 @@ def normalized_distances(embeddings: torch.Tensor) -> torch.Tensor:
 class RelationalDistillationLoss(nn.Module):
     """``forward(adapted [N, d], base [N, d'])`` -> the batch's distance-wise RKD value."""
 
+    @full_precision
     def forward(self, adapted: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
         """RKD of the batch (0 for fewer than two rows)."""
         if adapted.shape[0] < 2:

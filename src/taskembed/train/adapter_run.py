@@ -7,10 +7,10 @@ on the previous output collects every adapter in one model.
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import load_file
@@ -19,28 +19,26 @@ from torch import nn
 from taskembed import __version__
 from taskembed.errors import InputError
 from taskembed.evaluate.sweep import Prompts
+from taskembed.models.files import read_json
+from taskembed.models.formats.jina_v5 import document_task
 from taskembed.models.formats.taskembed_folder import is_taskembed_folder, load_taskembed_folder
 from taskembed.models.load import load_model
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.manifest import MANIFEST_FILE, Manifest
 from taskembed.models.resolve import resolve
 from taskembed.train.adapter_step import AdapterStep, TaskObjective, adapter_forward
-from taskembed.train.checkpoint import load_checkpoint
+from taskembed.train.checkpoint import complete_checkpoints
 from taskembed.train.config import TrainConfig
 from taskembed.train.distributed import World
-from taskembed.train.evaluation import Evaluator
 from taskembed.train.lora import average_trainable, save_adapter, wrap_with_lora
 from taskembed.train.losses import EmbeddingDistillationLoss, MatryoshkaLoss
-from taskembed.train.optimizer import build_optimizer
-from taskembed.train.output import PROJECTION_DIR
+from taskembed.train.output import PROJECTION_DIR, publish_folder, write_manifest
 from taskembed.train.recipes import Recipe, recipe_for
-from taskembed.train.run import Run, TeacherRole, fill_teacher_caches, prepare_output, run_steps
-from taskembed.train.sampler import BatchSampler
+from taskembed.train.run import Run, TeacherRole, assemble_loop, fill_teacher_caches, prepare_output
 from taskembed.train.sources import Source, read_sources
-from taskembed.train.step import resolve_precision
 from taskembed.train.student import backbone_model
 from taskembed.train.task_data import shape_sources
-from taskembed.train.trainer import LoopParts
+from taskembed.train.trainer import load_best
 
 ADAPTERS_DIR = "adapters"
 
@@ -111,7 +109,7 @@ def training_view(base: LoadedModel, recipe: Recipe) -> LoadedModel:
 def eval_setup(recipe: Recipe) -> Prompts:
     """The adapter's tasks for the evaluation sides (retrieval queries get the query task)."""
     if recipe.task == "retrieval":
-        return Prompts(task="retrieval.passage", query_task="retrieval.query")
+        return Prompts(task=document_task(recipe.task), query_task="retrieval.query")
     return Prompts(task=recipe.task)
 
 
@@ -144,53 +142,36 @@ def build_adapter_run(config: TrainConfig, world: World, *, resume: bool, overwr
     )
     if config.distill.dimensions:
         objective = MatryoshkaLoss(objective, config.distill.dimensions, config.distill.dimension_weights)
-    inner = AdapterStep(base, objective, recipe, teachers, world)
-    module: nn.Module = inner
-    if world.distributed:
-        module = nn.parallel.DistributedDataParallel(inner, find_unused_parameters=True)
-    steps = run_steps(config, sources)
-    optimizer, scheduler = build_optimizer(inner, distill or nn.Module(), config.train, steps)
-    sampler = BatchSampler(sources, config.train.batch_size, config.seed)
-    evaluator = None
-    if config.eval is not None and world.is_main:
-        evaluator = Evaluator.from_config(config.eval, eval_setup(recipe))
-    parts = LoopParts(
-        module=module,
-        inner=inner,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        sampler=sampler,
+    parts = assemble_loop(
+        config,
+        world,
+        AdapterStep(base, objective, recipe, teachers, world),
+        student=base,
+        projection=distill,
+        sources=sources,
         forward=adapter_forward,
-        evaluator=evaluator,
         view=training_view(base, recipe),
-        world=world,
-        output=config.output,
-        steps=steps,
-        precision=resolve_precision(config.train.precision),
+        latest=latest,
+        eval_setup=eval_setup(recipe),
+        find_unused_parameters=True,  # a batch may leave a loss (and its parameters) out, e.g. CoSENT
     )
-    torch.manual_seed(config.seed + 7919 * world.rank)
-    if latest is not None:
-        parts.progress, sampler_state = load_checkpoint(latest, inner, optimizer, scheduler, world)
-        sampler.restore(sampler_state)
     return Run(parts, base, distill, sources, recipe)
 
 
 def _final_weights(run: Run, config: TrainConfig) -> None:
     """The mean of the last checkpoints when asked for, else the best evaluated (or last) weights."""
     assert config.adapter is not None
-    from taskembed.train.trainer import load_best
-
     if config.adapter.average_last > 1:
-        folders = sorted((config.output / "checkpoints").glob("step-*"))[-config.adapter.average_last :]
+        folders = complete_checkpoints(config.output / "checkpoints")[-config.adapter.average_last :]
         average_trainable(run.loop.inner, folders)
     else:
         load_best(run.loop)
 
 
-def _manifest(
-    base_folder: Path, base: LoadedModel, recipe: Recipe, config: TrainConfig, run: Run
-) -> Manifest:
+def _manifest(base_folder: Path, run: Run, config: TrainConfig) -> Manifest:
     """The base folder's manifest (or one from its info) plus the adapter's tasks."""
+    assert run.recipe is not None and config.adapter is not None
+    base, recipe = run.student, run.recipe
     if is_taskembed_folder(base_folder):
         old = Manifest.read(base_folder)
     else:
@@ -213,7 +194,7 @@ def _manifest(
         "steps": progress.step,
         "best_step": progress.best_step,
         "best_score": progress.best_score,
-        "averaged_checkpoints": config.adapter.average_last if config.adapter else 1,
+        "averaged_checkpoints": config.adapter.average_last,
         "taskembed": __version__,
     }
     dims = tuple(sorted({*old.matryoshka_dimensions, *config.distill.dimensions}))
@@ -232,11 +213,8 @@ def write_adapter_model(run: Run, config: TrainConfig, destination: Path) -> Non
     adapter_dir = tmp / ADAPTERS_DIR / run.recipe.task
     shutil.rmtree(adapter_dir, ignore_errors=True)
     save_adapter(backbone_model(run.student), adapter_dir)
-    manifest = _manifest(base_folder, run.student, run.recipe, config, run)
-    served: dict[str, object] = {}
-    if (base_folder / MANIFEST_FILE).is_file():
-        served = json.loads((base_folder / MANIFEST_FILE).read_text(encoding="utf-8")).get("model") or {}
-    (tmp / MANIFEST_FILE).write_text(json.dumps({**manifest.to_json(), "model": served}, indent=2) + "\n")
-    if destination.exists():
-        shutil.rmtree(destination)
-    tmp.rename(destination)
+    served: dict[str, Any] = {}
+    if is_taskembed_folder(base_folder):
+        served = read_json(base_folder / MANIFEST_FILE).get("model") or {}
+    write_manifest(tmp, _manifest(base_folder, run, config), served)
+    publish_folder(tmp, destination)

@@ -36,16 +36,24 @@ class Progress:
     best_step: int | None = None
 
 
+WEIGHTS_FILE = "weights.safetensors"
+
+
 def checkpoint_dir(root: Path, step: int) -> Path:
     """Folder of the checkpoint at ``step``."""
     return root / f"{STEP_PREFIX}{step:06d}"
 
 
+def complete_checkpoints(root: Path) -> list[Path]:
+    """Every complete checkpoint under ``root``, oldest first (a ``.tmp`` folder is an unfinished write)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob(f"{STEP_PREFIX}*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+
 def latest_checkpoint(root: Path) -> Path | None:
     """The newest complete checkpoint under ``root`` (None when there is none)."""
-    if not root.is_dir():
-        return None
-    done = sorted(p for p in root.glob(f"{STEP_PREFIX}*") if p.is_dir() and not p.name.endswith(".tmp"))
+    done = complete_checkpoints(root)
     return done[-1] if done else None
 
 
@@ -82,7 +90,7 @@ def save_checkpoint(
     if world.is_main:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        save_model(module, str(tmp / "weights.safetensors"))
+        save_model(module, str(tmp / WEIGHTS_FILE))
         torch.save(
             {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, tmp / "optimizer.pt"
         )
@@ -94,7 +102,7 @@ def save_checkpoint(
     if world.is_main:
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        for old in sorted(p for p in root.glob(f"{STEP_PREFIX}*") if not p.name.endswith(".tmp"))[:-keep]:
+        for old in complete_checkpoints(root)[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
     barrier(world)
     return final
@@ -110,7 +118,7 @@ def load_checkpoint(
             f"{folder} was written by {state['world_size']} process(es); resume it with the same "
             f"number (this run has {world.size}) so every RNG stream continues exactly"
         )
-    load_model(module, str(folder / "weights.safetensors"))
+    load_model(module, str(folder / WEIGHTS_FILE))
     saved = torch.load(folder / "optimizer.pt", weights_only=True)
     optimizer.load_state_dict(saved["optimizer"])
     scheduler.load_state_dict(saved["scheduler"])

@@ -18,10 +18,9 @@ from safetensors.torch import load_file
 from torch import nn
 
 from taskembed.errors import InputError
+from taskembed.train.checkpoint import WEIGHTS_FILE
 from taskembed.train.config import AdapterConfig
 from taskembed.train.student import layer_list
-
-WEIGHTS_FILE = "weights.safetensors"
 
 
 def default_target_modules(model: nn.Module) -> str:

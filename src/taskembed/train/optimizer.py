@@ -13,16 +13,16 @@ SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_
 
 
 def build_optimizer(
-    module: nn.Module, loss: nn.Module, config: OptimConfig, steps: int
+    module: nn.Module, projection: nn.Module | None, config: OptimConfig, steps: int
 ) -> tuple[torch.optim.Optimizer, Any]:
-    """AdamW over ``module``'s trainable parameters; ``loss``'s (the projection) may get their own rate."""
-    loss_ids = {id(p) for p in loss.parameters()}
-    decay, no_decay, projection = [], [], []
+    """AdamW over ``module``'s trainable parameters; ``projection``'s may get their own rate."""
+    projection_ids = {id(p) for p in projection.parameters()} if projection is not None else set()
+    decay, no_decay, projected = [], [], []
     for parameter in module.parameters():
         if not parameter.requires_grad:
             continue
-        if id(parameter) in loss_ids:
-            projection.append(parameter)
+        if id(parameter) in projection_ids:
+            projected.append(parameter)
         elif parameter.ndim < 2:
             no_decay.append(parameter)
         else:
@@ -31,7 +31,7 @@ def build_optimizer(
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
         {
-            "params": projection,
+            "params": projected,
             "weight_decay": 0.0,
             "lr": config.projection_learning_rate or config.learning_rate,
         },

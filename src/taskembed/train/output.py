@@ -153,7 +153,17 @@ def write_model_folder(
         "quantization_ranges": RANGES_FILE if calibration_texts else None,
         "projection": PROJECTION_DIR if loss is not None else None,
     }
-    _write_json(tmp / MANIFEST_FILE, {**manifest.to_json(), "model": served})
+    write_manifest(tmp, manifest, served)
+    publish_folder(tmp, destination)
+
+
+def write_manifest(folder: Path, manifest: Manifest, served: dict[str, Any]) -> None:
+    """``taskembed.json``: the manifest plus the ``model`` block (what the folder serves)."""
+    _write_json(folder / MANIFEST_FILE, {**manifest.to_json(), "model": served})
+
+
+def publish_folder(tmp: Path, destination: Path) -> None:
+    """Replace ``destination`` by the finished ``tmp`` folder."""
     if destination.exists():
         shutil.rmtree(destination)
     tmp.rename(destination)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from taskembed.models.formats.jina_v5 import DOCUMENT_PROMPT, QUERY_PROMPT, api_tasks
 from taskembed.train.config import AdapterConfig
 
-QUERY_PROMPT, DOCUMENT_PROMPT = "Query: ", "Document: "
 TOPIC_INSTRUCTION = "Identify the topic or theme of the given document: "
 LOSSES = ("infonce", "distill", "gor", "cosent", "rkd")
 
@@ -57,16 +57,6 @@ DEFAULTS: dict[str, Recipe] = {
 }
 
 
-def _api_tasks(task: str, query_prompt: str, document_prompt: str) -> dict[str, str]:
-    if task == "retrieval":
-        return {
-            "retrieval.query": query_prompt,
-            "retrieval.passage": document_prompt,
-            "retrieval": document_prompt,
-        }
-    return {task: document_prompt}
-
-
 def recipe_for(config: AdapterConfig) -> Recipe:
     """The task's default recipe with the config's overrides applied."""
     base = DEFAULTS[config.task]
@@ -85,5 +75,5 @@ def recipe_for(config: AdapterConfig) -> Recipe:
         document_prompt=document,
         teacher_prompt=base.teacher_prompt,
         bidirectional=base.bidirectional if config.bidirectional is None else config.bidirectional,
-        api_tasks=_api_tasks(config.task, query, document),
+        api_tasks=api_tasks(config.task, query, document),
     )

@@ -16,6 +16,7 @@ from taskembed import __version__
 from taskembed.backends.onnx_cache import folder_fingerprint
 from taskembed.encode.embedder import Embedder
 from taskembed.errors import InputError
+from taskembed.evaluate.sweep import Prompts
 from taskembed.models.load import load_model
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.manifest import Manifest
@@ -30,7 +31,7 @@ from taskembed.train.output import projection_head, write_model_folder
 from taskembed.train.recipes import Recipe
 from taskembed.train.sampler import BatchSampler
 from taskembed.train.sources import Source, read_sources
-from taskembed.train.step import DistillForward, DistillStep, Featurizer, resolve_precision
+from taskembed.train.step import DistillForward, DistillStep, Featurizer, MicroForward, resolve_precision
 from taskembed.train.student import backbone_model, build_student
 from taskembed.train.teacher_cache import TeacherCache, default_cache_root
 from taskembed.train.trainer import LoopParts, load_best, run_loop
@@ -163,6 +164,57 @@ def prepare_output(config: TrainConfig, world: World, *, resume: bool, overwrite
     return latest
 
 
+def assemble_loop(
+    config: TrainConfig,
+    world: World,
+    inner: nn.Module,
+    *,
+    student: LoadedModel,
+    projection: nn.Module | None,
+    sources: list[Source],
+    forward: MicroForward,
+    view: LoadedModel,
+    latest: Path | None,
+    eval_setup: Prompts | None = None,
+    find_unused_parameters: bool = False,
+) -> LoopParts:
+    """What every stage builds around its step module.
+
+    Gradient checkpointing, the DDP wrapper, optimizer, sampler and evaluator; then the per-rank dropout
+    seed and, on resume, the checkpoint's state.
+    """
+    if config.train.gradient_checkpointing:
+        enable_checkpointing(backbone_model(student))
+    module: nn.Module = inner
+    if world.distributed:
+        module = nn.parallel.DistributedDataParallel(inner, find_unused_parameters=find_unused_parameters)
+    steps = run_steps(config, sources)
+    optimizer, scheduler = build_optimizer(inner, projection, config.train, steps)
+    sampler = BatchSampler(sources, config.train.batch_size, config.seed)
+    evaluator = None
+    if config.eval is not None and world.is_main:
+        evaluator = Evaluator.from_config(config.eval, eval_setup)
+    parts = LoopParts(
+        module=module,
+        inner=inner,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        sampler=sampler,
+        forward=forward,
+        evaluator=evaluator,
+        view=view,
+        world=world,
+        output=config.output,
+        steps=steps,
+        precision=resolve_precision(config.train.precision),
+    )
+    torch.manual_seed(config.seed + 7919 * world.rank)  # dropout streams, after any random init
+    if latest is not None:
+        parts.progress, sampler_state = load_checkpoint(latest, inner, optimizer, scheduler, world)
+        sampler.restore(sampler_state)
+    return parts
+
+
 def build_run(config: TrainConfig, world: World, *, resume: bool, overwrite: bool) -> Run:
     """Read data, fill the teacher cache, build student, loss, optimizer and sampler (restored on resume)."""
     latest = prepare_output(config, world, resume=resume, overwrite=overwrite)
@@ -176,34 +228,18 @@ def build_run(config: TrainConfig, world: World, *, resume: bool, overwrite: boo
     objective: nn.Module = (
         MatryoshkaLoss(loss, distill.dimensions, distill.dimension_weights) if distill.dimensions else loss
     )
-    if config.train.gradient_checkpointing:
-        enable_checkpointing(backbone_model(student))
     inner = DistillStep(student, objective)
-    module: nn.Module = inner
-    if world.distributed:
-        module = nn.parallel.DistributedDataParallel(inner)
-    steps = run_steps(config, sources)
-    optimizer, scheduler = build_optimizer(inner, loss, config.train, steps)
-    sampler = BatchSampler(sources, config.train.batch_size, config.seed)
-    evaluator = Evaluator.from_config(config.eval) if config.eval is not None and world.is_main else None
-    parts = LoopParts(
-        module=module,
-        inner=inner,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        sampler=sampler,
+    parts = assemble_loop(
+        config,
+        world,
+        inner,
+        student=student,
+        projection=loss,
+        sources=sources,
         forward=DistillForward(teacher, Featurizer(student, config.student.prompt)),
-        evaluator=evaluator,
         view=served_view(student, loss, distill.keep_projection),
-        world=world,
-        output=config.output,
-        steps=steps,
-        precision=resolve_precision(config.train.precision),
+        latest=latest,
     )
-    torch.manual_seed(config.seed + 7919 * world.rank)  # dropout streams, after any random init
-    if latest is not None:
-        parts.progress, sampler_state = load_checkpoint(latest, inner, optimizer, scheduler, world)
-        sampler.restore(sampler_state)
     return Run(parts, student, loss, sources)
 
 

@@ -41,15 +41,22 @@ def is_jina_v5(config: dict[str, Any]) -> bool:
     )
 
 
-def api_tasks(adapter_task: str) -> dict[str, str]:
-    """The API task names one adapter serves, with their prompts."""
+def api_tasks(
+    adapter_task: str, query_prompt: str = QUERY_PROMPT, document_prompt: str = DOCUMENT_PROMPT
+) -> dict[str, str]:
+    """The API task names one adapter serves, with their prompts (also for adapters taskembed trains)."""
     if adapter_task == "retrieval":
         return {
-            "retrieval.query": QUERY_PROMPT,
-            "retrieval.passage": DOCUMENT_PROMPT,
-            "retrieval": DOCUMENT_PROMPT,
+            "retrieval.query": query_prompt,
+            "retrieval.passage": document_prompt,
+            "retrieval": document_prompt,
         }
-    return {adapter_task: DOCUMENT_PROMPT}
+    return {adapter_task: document_prompt}
+
+
+def document_task(adapter_task: str) -> str:
+    """The API task an adapter's documents run with: ``retrieval.passage`` for retrieval, else its name."""
+    return "retrieval.passage" if adapter_task == "retrieval" else adapter_task
 
 
 def backbone_kind(tensors: dict[str, torch.Tensor]) -> str:
@@ -145,7 +152,7 @@ def load_jina_v5(folder: Path, name: str) -> LoadedModel:
         fixed = _fixed_task(folder, config)
         if fixed is not None:
             prompts = api_tasks(fixed)
-            default_task = "retrieval.passage" if fixed == "retrieval" else fixed
+            default_task = document_task(fixed)
     hidden = int(config["hidden_size"])
     tokenizer = TextTokenizer.from_folder(folder, append_eos=bool(config.get("append_eos", False)))
     info = ModelInfo(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from taskembed.curation.cli import add_data_parser, run_data_command
 from taskembed.errors import TaskembedError
 from taskembed.types import EmbeddingType
 
@@ -195,6 +196,7 @@ def _build_parser() -> argparse.ArgumentParser:
     mine.add_argument(
         "-o", "--output", type=Path, default=None, help="default: DATA.negatives.jsonl beside DATA"
     )
+    add_data_parser(commands)
     train = commands.add_parser(
         "train", help="train a model from a config (distillation or task adapters; see docs/training.md)"
     )
@@ -396,6 +398,7 @@ def _cmd_mine(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": _cmd_train,
     "mine": _cmd_mine,
+    "data": run_data_command,
     "eval": _cmd_eval,
     "info": _cmd_info,
     "export": _cmd_export,

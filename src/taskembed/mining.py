@@ -19,7 +19,7 @@ import numpy as np
 
 from taskembed.encode.embedder import Embedder
 from taskembed.errors import InputError
-from taskembed.options import EncodeOptions
+from taskembed.scoring import embed_unit
 from taskembed.train.config import FieldRef, SourceConfig
 from taskembed.train.sources import read_source
 
@@ -46,16 +46,6 @@ class MiningOptions:
 def default_output(data: Path) -> Path:
     """``pairs.jsonl`` -> ``pairs.negatives.jsonl`` beside it."""
     return data.with_name(f"{data.stem}.negatives.jsonl")
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
-
-
-def _embed(embedder: Embedder, texts: list[str], task: str | None, prompt: str | None) -> np.ndarray:
-    options = EncodeOptions(task=task, prompt=prompt).validated(embedder.info)
-    return _unit(next(iter(embedder.embed(texts, options, show_progress=True).embeddings.values())))
 
 
 def _pick(
@@ -97,8 +87,8 @@ def mine(
         raise InputError(
             f"the pool has {len(texts)} texts, fewer than the {reach} candidates needed per query"
         )
-    query_vectors = _embed(model, queries, options.query_task, options.query_prompt)
-    pool_vectors = _embed(model, texts, options.document_task, options.document_prompt)
+    query_vectors = embed_unit(model, queries, options.query_task, options.query_prompt)
+    pool_vectors = embed_unit(model, texts, options.document_task, options.document_prompt)
     ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for start in range(0, len(queries), QUERY_BLOCK):
         scores = query_vectors[start : start + QUERY_BLOCK] @ pool_vectors.T

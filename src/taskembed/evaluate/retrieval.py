@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from taskembed.encode.embedder import Embedder
+from taskembed.encode.postprocess import l2_normalize
 from taskembed.evaluate.data import RetrievalData
 from taskembed.evaluate.embed import embed_floats
 from taskembed.evaluate.result import TaskResult
-from taskembed.evaluate.similarity import unit_rows
 from taskembed.options import EncodeOptions
 
 TOP_K = 1000
@@ -18,7 +18,7 @@ def top_k_by_cosine(
     queries: np.ndarray, documents: np.ndarray, k: int = TOP_K, block: int = 256
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine scores of each query's ``k`` best documents, best first (blocked matmul)."""
-    q, d = unit_rows(queries), unit_rows(documents)
+    q, d = l2_normalize(queries), l2_normalize(documents)
     k = min(k, d.shape[0])
     indices = np.zeros((q.shape[0], k), dtype=np.int64)
     scores = np.zeros((q.shape[0], k), dtype=np.float32)

@@ -5,12 +5,12 @@ Every option is documented in docs/training.md; relative paths are resolved agai
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from taskembed.config_files import format_errors, read_config_file, resolve_path
 from taskembed.errors import InputError
 
 FieldRef = str | int | list[str | int]
@@ -204,19 +204,13 @@ class TrainConfig(Section):
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     """Make the config's relative paths relative to the config file's folder."""
-
-    def fix(table: dict[str, Any], key: str) -> None:
-        value = table.get(key)
-        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            table[key] = str((base / value).resolve())
-
-    fix(raw, "output")
+    resolve_path(raw, "output", base)
     for source in raw.get("data") or []:
         if isinstance(source, dict):
-            fix(source, "path")
+            resolve_path(source, "path", base)
     for section, key in (("teacher", "cache"), ("eval", "data_dir")):
         if isinstance(raw.get(section), dict):
-            fix(raw[section], key)
+            resolve_path(raw[section], key, base)
     _resolve_references(raw, base)
 
 
@@ -235,43 +229,10 @@ def _resolve_references(raw: dict[str, Any], base: Path) -> None:
                 table[key] = str((base / table[key]).resolve())
 
 
-def _read(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".toml":
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise InputError(f"{path} is not valid TOML: {error}") from None
-    try:
-        import yaml
-    except ImportError:
-        raise InputError("YAML configs need pyyaml: pip install 'taskembed[train]'") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InputError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} must hold a mapping of sections (teacher, student, data, train, ...)")
-    return data
-
-
-def format_errors(error: ValidationError, origin: str) -> str:
-    """One line per problem: where in the config, and what is wrong."""
-    lines = []
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        lines.append(f"  {where}: {problem['msg']}")
-    return f"{origin} is not a valid training config:\n" + "\n".join(lines)
-
-
 def load_config(path: str | Path) -> TrainConfig:
     """Read and validate a training config file (``.toml``, ``.yaml`` or ``.yml``)."""
     file = Path(path)
-    if file.suffix not in (".toml", ".yaml", ".yml"):
-        raise InputError(f"training config {file} must be .toml, .yaml or .yml")
-    if not file.is_file():
-        raise InputError(f"training config {file} does not exist")
-    raw = _read(file)
+    raw = read_config_file(file, "training config", "train")
     _resolve_paths(raw, file.resolve().parent)
     return parse_config(raw, str(file))
 
@@ -281,7 +242,7 @@ def parse_config(raw: dict[str, Any], origin: str = "config") -> TrainConfig:
     try:
         config = TrainConfig.model_validate(raw)
     except ValidationError as error:
-        raise InputError(format_errors(error, origin)) from None
+        raise InputError(format_errors(error, origin, "training config")) from None
     for source in config.data:
         if not source.path.is_file():
             raise InputError(f"{origin}: data file {source.path} does not exist")

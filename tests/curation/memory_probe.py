@@ -1,5 +1,7 @@
-"""Run a curation pipeline in this process and print its peak RSS (MiB) before and after: used by
-test_memory.py in a fresh interpreter, so the numbers belong to the pipeline alone."""
+"""Run a curation pipeline in this process and print its peak RSS (MiB) before and after.
+
+test_memory.py runs it in a fresh interpreter, so the numbers belong to the pipeline alone.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ def main() -> None:
     load_identifier(), Signer(128, 1, 0.8, "chars", 5)  # libraries and models loaded: the fixed part
     before = peak_mib()
     report = run_pipeline(config, progress=False)
-    print(json.dumps({"before": before, "after": peak_mib(), "rows_out": report["rows_out"]}))
+    sys.stdout.write(
+        json.dumps({"before": before, "after": peak_mib(), "rows_out": report["rows_out"]}) + "\n"
+    )
 
 
 if __name__ == "__main__":

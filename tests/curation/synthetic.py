@@ -6,12 +6,13 @@ import json
 import random
 from pathlib import Path
 
-WORDS = (
-    "time year people way day man thing woman life child world school state family student group country "
-    "problem hand part place case week company system program question work government number night point "
-    "home water room mother area money story fact month lot right study book eye job word business issue "
-    "side kind head house service friend father power hour game line end member law car city community name"
-).split()
+VOCABULARY = """
+time year people way day man thing woman life child world school state family student group country
+problem hand part place case week company system program question work government number night point
+home water room mother area money story fact month lot right study book eye job word business issue
+side kind head house service friend father power hour game line end member law car city community name
+"""
+WORDS = VOCABULARY.split()
 
 
 def sentence(rng: random.Random, words: int) -> str:
@@ -33,6 +34,6 @@ def write_pairs(path: Path, rows: int, *, seed: int = 0, words: int = 12) -> Pat
                 positive = positive[:-1] + " " + rng.choice(WORDS) + "."
             else:
                 query, positive = sentence(rng, words), sentence(rng, 2 * words)
-                recent = (recent + [(query, positive)])[-1000:]
+                recent = [*recent, (query, positive)][-1000:]
             handle.write(json.dumps({"query": query, "positive": positive}) + "\n")
     return path

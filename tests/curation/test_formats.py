@@ -66,7 +66,8 @@ def test_beir_folder_gives_query_and_abstract_pairs(tmp_path):
     folder = tmp_path / "beir"
     (folder / "qrels").mkdir(parents=True)
     (folder / "corpus.jsonl").write_text(
-        '{"_id": "d1", "title": "Tea", "text": "Tea is a drink."}\n{"_id": "d2", "title": "", "text": "Coffee."}\n'
+        '{"_id": "d1", "title": "Tea", "text": "Tea is a drink."}\n'
+        '{"_id": "d2", "title": "", "text": "Coffee."}\n'
     )
     (folder / "queries.jsonl").write_text('{"_id": "q1", "text": "What is tea?"}\n')
     (folder / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t0\n")

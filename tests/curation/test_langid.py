@@ -16,7 +16,7 @@ ROWS = [
         "positive": "Es ist sonnig draußen.",
     },
     {"query": "Il fait beau aujourd'hui et nous allons à la plage.", "positive": "Il fait soleil dehors."},
-    {"query": "今天天气很好，我们要去海滩。", "positive": "外面阳光明媚。"},
+    {"query": "今天天气很好\uff0c我们要去海滩。", "positive": "外面阳光明媚。"},
     {
         "query": "The weather is lovely today and we are going to the beach.",
         "positive": "Es ist sonnig draußen.",

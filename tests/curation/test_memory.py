@@ -34,8 +34,9 @@ def _peak(tmp_path: Path, rows: int) -> dict[str, float]:
 
 def test_peak_rss_does_not_grow_with_the_input(tmp_path):
     small, large = _peak(tmp_path, 15_000), _peak(tmp_path, 75_000)
-    print(f"small {small}, large {large}")
     assert large["file_mib"] > 15  # a chunk (1,000 rows) is about 0.2 MiB
     growth = (large["after"] - large["before"]) - (small["after"] - small["before"])
     assert growth < 8, f"peak RSS grew {growth:.1f} MiB for 60,000 more rows ({small} -> {large})"
-    assert large["after"] - large["before"] < 64, f"the run itself took {large['after'] - large['before']:.0f} MiB"
+    assert large["after"] - large["before"] < 64, (
+        f"the run itself took {large['after'] - large['before']:.0f} MiB"
+    )

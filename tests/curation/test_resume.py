@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.curation.synthetic import write_pairs
 
 from taskembed.curation.config import parse_pipeline
 from taskembed.curation.pipeline import run_pipeline
 from taskembed.curation.state import StepState
 from taskembed.curation.steps.dedup import Dedup
 from taskembed.curation.steps.langid import Langid
-from tests.curation.synthetic import write_pairs
 
 STEPS = [{"kind": "dedup"}, {"kind": "langid", "languages": ["en"]}, {"kind": "overlap", "ratio": 0.5}]
 
@@ -109,7 +109,7 @@ def _committed(state: Path) -> int:
 
 def test_killed_process_resumes_to_the_same_output(tmp_path, data):
     """SIGKILL the CLI mid-run (no cleanup at all), then run the same command again."""
-    source, folder = data
+    _, folder = data
     big = write_pairs(tmp_path / "big.jsonl", 20_000, seed=1)
     pipeline = tmp_path / "pipeline.toml"
     pipeline.write_text(

@@ -52,13 +52,24 @@ def test_switches_turn_parts_off(curate):
 
 def test_threshold_decides_near_duplicates(curate):
     signer = Signer(128, 1, 0.8, "chars", 5)
-    first, second = (normalize(f"{ROWS[i]['query']} {ROWS[i]['positive']}") for i in (5, 6))
+    first, second = (normalize(ROWS[i]["positive"]) for i in (5, 6))  # the queries are the same
     estimate = float(np.mean(signer.signature(first) == signer.signature(second)))
     assert 0.8 <= estimate < 0.95
     kept, _ = curate(ROWS, [{"kind": "dedup", "threshold": 0.95}])
     assert ROWS[6] in kept
     kept, _ = curate(ROWS, [{"kind": "dedup", "threshold": 0.7}])
     assert ROWS[6] not in kept
+
+
+def test_every_field_must_be_near_a_shared_passage_is_not_enough(curate):
+    rows = [
+        {"query": "Who approved the library budget?", "positive": LONG},
+        {"query": "Which room will be renovated?", "positive": LONG},  # same passage, other question
+        {"query": "Which room will be renovated ?", "positive": LONG.replace("long", "lengthy")},
+    ]
+    kept, report = curate(rows, [{"kind": "dedup"}])
+    assert kept == rows[:2]
+    assert "with in:line 2" in report["steps"][0]["samples"]["near-duplicate"][0]["detail"]
 
 
 def test_threshold_without_bands_is_a_clear_error(curate):

@@ -62,3 +62,40 @@ def test_min_confidence_makes_unsure_predictions_undetermined(curate):
 def test_bad_language_settings_are_clear_errors(curate, languages, message):
     with pytest.raises(InputError, match=message):
         curate(ROWS, [{"kind": "langid", "languages": languages}])
+
+
+def test_languages_per_input(tmp_path):
+    from tests.curation.conftest import read_jsonl, write_jsonl
+
+    from taskembed.curation.config import parse_pipeline
+    from taskembed.curation.pipeline import run_pipeline
+
+    write_jsonl(tmp_path / "en.jsonl", ROWS[:2])
+    write_jsonl(tmp_path / "de.jsonl", ROWS[:2])
+    raw = {
+        "input": [{"path": str(tmp_path / "en.jsonl")}, {"path": str(tmp_path / "de.jsonl")}],
+        "output": str(tmp_path / "out.jsonl"),
+        "step": [{"kind": "langid", "input_languages": {"en": ["en"], "de": ["de"]}}],
+    }
+    run_pipeline(parse_pipeline(raw), progress=False)
+    assert read_jsonl(tmp_path / "out.jsonl") == [ROWS[0], ROWS[1]]
+    raw["step"] = [{"kind": "langid", "input_languages": {"en": ["en"]}}]
+    with pytest.raises(InputError, match="input 'de' .* has no entry in `input_languages`"):
+        run_pipeline(parse_pipeline(raw), progress=False, overwrite=True)
+
+
+def test_candidates_restrict_the_identifier_for_short_texts(curate):
+    rows = [{"query": "A woman is drinking vodka.", "positive": "A woman is having a drink."}]
+    kept, report = curate(rows, [{"kind": "langid", "languages": ["en"]}])
+    assert kept == [] and report["steps"][0]["stats"]["language query af"] == 1  # Afrikaans, unrestricted
+    kept, _ = curate(rows, [{"kind": "langid", "languages": ["en"], "candidates": ["en", "de", "nl"]}])
+    assert kept == rows
+    with pytest.raises(InputError, match="unknown candidate language"):
+        curate(rows, [{"kind": "langid", "languages": ["en"], "candidates": ["english"]}])
+
+
+def test_report_shows_the_language_histogram_as_a_table(curate, tmp_path):
+    curate(ROWS, [{"kind": "langid", "languages": ["en", "de"]}])
+    markdown = (tmp_path / "out.report.md").read_text()
+    assert "| language | query | positive |" in markdown
+    assert "| en | 2 | 2 |" in markdown

@@ -96,3 +96,24 @@ def test_margin_drops_false_negatives_and_prunes_lists(curate, st_bundled):
 def test_margin_needs_three_fields(curate):
     with pytest.raises(Exception, match="three fields"):
         curate(TRIPLETS, [{"kind": "margin"}])
+
+
+def test_consistency_ranks_within_each_input_unless_told_otherwise(tmp_path):
+    from tests.curation.conftest import read_jsonl, write_jsonl
+
+    from taskembed.curation.config import parse_pipeline
+    from taskembed.curation.pipeline import run_pipeline
+
+    weak = {"query": "How do cats purr?", "positive": "Felines sometimes make a soft noise."}
+    write_jsonl(tmp_path / "a.jsonl", [weak, ROWS[1], ROWS[2]])
+    write_jsonl(tmp_path / "b.jsonl", [{"query": "Larynx?", "positive": PAIRS[0][1]}, ROWS[3]])
+    for within, expected in ((True, [weak]), (False, [])):
+        raw = {
+            "input": [{"path": str(tmp_path / "a.jsonl")}, {"path": str(tmp_path / "b.jsonl")}],
+            "output": str(tmp_path / "out.jsonl"),
+            "step": [{"kind": "consistency", "top_k": 1, "within_input": within}],
+        }
+        run_pipeline(parse_pipeline(raw), overwrite=True, progress=False)
+        assert [
+            row for row in read_jsonl(tmp_path / "out.jsonl") if row["query"] == weak["query"]
+        ] == expected

@@ -69,8 +69,18 @@ class LangidStep(StepBase):
     """Keep rows whose every field is in one of the allowed languages (ISO 639-1 codes)."""
 
     kind: Literal["langid"]
-    languages: list[str] | dict[str, list[str]]
+    languages: list[str] | dict[str, list[str]] | None = None
+    input_languages: dict[str, list[str]] = Field(default_factory=dict)
+    candidates: list[str] | None = None
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _some_languages(self) -> LangidStep:
+        if self.languages is None and not self.input_languages:
+            raise ValueError(
+                "langid needs `languages` (per field or for all) or `input_languages` (per input)"
+            )
+        return self
 
 
 class ModelOptions(Section):
@@ -84,11 +94,15 @@ class ModelOptions(Section):
 
 
 class ConsistencyStep(StepBase, ModelOptions):
-    """Keep (query, positive) when the positive ranks in the top ``top_k`` among sampled passages."""
+    """Keep (query, positive) when the positive ranks in the top ``top_k`` among sampled passages.
+
+    With ``within_input`` only passages of the row's own input count, as v1 ranks within each data set.
+    """
 
     kind: Literal["consistency"]
     sample: int = Field(1_000_000, ge=2)
     top_k: int = Field(2, ge=1)
+    within_input: bool = True
     seed: int = 1
 
 

@@ -52,6 +52,11 @@ def _write_dropped(steps: list[tuple[str, Parts]], path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _shown(path: Path) -> str:
+    """A path as reports show it: relative to the working directory (no machine-specific prefix)."""
+    return os.path.relpath(path)
+
+
 def dropped_path(config: PipelineConfig) -> Path:
     """Where ``write_dropped`` puts every dropped row: ``OUTPUT-STEM.dropped.jsonl``."""
     return config.output.with_name(config.output.stem + ".dropped.jsonl")
@@ -111,8 +116,8 @@ def run_pipeline(
         last.remove_kept()
     report = {
         "pipeline": origin,
-        "inputs": [{"name": i.label, "path": str(i.path), "format": i.format} for i in config.input],
-        "output": str(config.output),
+        "inputs": [{"name": i.label, "path": _shown(i.path), "format": i.format} for i in config.input],
+        "output": _shown(config.output),
         "rows_in": reports[0]["rows_in"],
         "rows_out": reports[-1]["rows_out"],
         "seconds": round(sum(r["seconds"] for r in reports), 3),

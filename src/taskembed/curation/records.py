@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from taskembed.curation.config import InputConfig
 from taskembed.errors import InputError
-from taskembed.io.readers import jsonl_records, pyarrow_parquet
+from taskembed.io.readers import delimited_records, jsonl_records, parquet_records, pyarrow_parquet
 
 Record = dict[str, Any]
 Row = tuple[str, Record]
@@ -30,24 +29,21 @@ WRITABLE_SUFFIXES = (".jsonl", ".csv", ".tsv", ".parquet")
 
 
 def _delimited(config: InputConfig) -> Iterator[tuple[str, Record]]:
-    csv.field_size_limit(sys.maxsize)
-    delimiter = config.delimiter or ("\t" if config.path.suffix.lower() == ".tsv" else ",")
-    quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if config.quoting else csv.QUOTE_NONE
-    with config.path.open(encoding="utf-8", newline="") as handle:
-        if config.header:
-            for number, record in enumerate(csv.DictReader(handle, delimiter=delimiter, quoting=quoting), 2):
-                yield f"row {number}", dict(record)
-            return
-        names = config.columns
-        for number, values in enumerate(csv.reader(handle, delimiter=delimiter, quoting=quoting), 1):
-            if names is None:
-                yield f"row {number}", {str(i): value for i, value in enumerate(values)}
-            elif len(values) != len(names):
-                raise InputError(
-                    f"{config.path} row {number} has {len(values)} columns, `columns` names {len(names)}"
-                )
-            else:
-                yield f"row {number}", dict(zip(names, values, strict=True))
+    names = config.columns
+    rows = delimited_records(
+        config.path, header=config.header, delimiter=config.delimiter, quoting=config.quoting
+    )
+    for number, values in rows:
+        if isinstance(values, dict):
+            yield f"row {number}", values
+        elif names is None:
+            yield f"row {number}", {str(i): value for i, value in enumerate(values)}
+        elif len(values) != len(names):
+            raise InputError(
+                f"{config.path} row {number} has {len(values)} columns, `columns` names {len(names)}"
+            )
+        else:
+            yield f"row {number}", dict(zip(names, values, strict=True))
 
 
 def _jsonl(config: InputConfig) -> Iterator[tuple[str, Record]]:
@@ -56,11 +52,8 @@ def _jsonl(config: InputConfig) -> Iterator[tuple[str, Record]]:
 
 
 def _parquet(config: InputConfig) -> Iterator[tuple[str, Record]]:
-    offset = 0
-    for batch in pyarrow_parquet().ParquetFile(config.path).iter_batches(batch_size=4096):
-        for i, record in enumerate(batch.to_pylist()):
-            yield f"row {offset + i}", record
-        offset += batch.num_rows
+    for number, record in parquet_records(config.path):
+        yield f"row {number}", record
 
 
 def _beir(config: InputConfig) -> Iterator[tuple[str, Record]]:

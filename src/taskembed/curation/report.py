@@ -13,6 +13,8 @@ from typing import Any
 from taskembed.curation.state import StepState
 
 EXAMPLE_CHARS = 240
+LANGUAGE = "language "  # langid's histogram counters: "language FIELD CODE"
+LANGUAGE_ROWS = 15
 
 
 def step_report(
@@ -54,6 +56,25 @@ def _example(text: Any) -> str:
     return line.replace("|", "\\|").replace("`", "'")
 
 
+def _language_table(histogram: dict[str, int], order: list[str]) -> list[str]:
+    """``language FIELD CODE`` counters as a table: languages by total, fields as columns, a tail row."""
+    counts: dict[str, dict[str, int]] = {}
+    for key, n in histogram.items():
+        field, code = key[len(LANGUAGE) :].rsplit(" ", 1)
+        counts.setdefault(code, {})[field] = n
+    present = {key[len(LANGUAGE) :].rsplit(" ", 1)[0] for key in histogram}
+    fields = [field for field in order if field in present]
+    ranked = sorted(counts, key=lambda code: -sum(counts[code].values()))
+    lines = ["| language | " + " | ".join(fields) + " |", "|---|" + "---:|" * len(fields)]
+    for code in ranked[:LANGUAGE_ROWS]:
+        lines.append(f"| {code} | " + " | ".join(str(counts[code].get(f, 0)) for f in fields) + " |")
+    rest = ranked[LANGUAGE_ROWS:]
+    if rest:
+        totals = [str(sum(counts[code].get(f, 0) for code in rest)) for f in fields]
+        lines.append(f"| {len(rest)} other languages | " + " | ".join(totals) + " |")
+    return [*lines, ""]
+
+
 def _step_markdown(step: dict[str, Any]) -> list[str]:
     lines = [f"## {step['name']} ({step['kind']})", ""]
     settings = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in step["settings"].items())
@@ -67,9 +88,13 @@ def _step_markdown(step: dict[str, Any]) -> list[str]:
         lines += ["| reason | rows | share of input |", "|---|---:|---:|"]
         lines += [f"| {r} | {n} | {_share(n, step['rows_in'])} |" for r, n in step["dropped"].items()]
         lines.append("")
-    if step["stats"]:
+    histogram = {k: n for k, n in step["stats"].items() if k.startswith(LANGUAGE)}
+    others = {k: n for k, n in step["stats"].items() if k not in histogram}
+    if histogram:
+        lines += _language_table(histogram, step["fields"])
+    if others:
         lines += ["| statistic | count |", "|---|---:|"]
-        lines += [f"| {k} | {n} |" for k, n in step["stats"].items()]
+        lines += [f"| {k} | {n} |" for k, n in others.items()]
         lines.append("")
     for reason, examples in step["samples"].items():
         lines.append(f"Examples of `{reason}`:")

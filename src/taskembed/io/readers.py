@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from taskembed.errors import InputError
 
@@ -68,18 +68,34 @@ def jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             yield where, record
 
 
+def delimited_records(
+    path: Path, *, header: bool, delimiter: str | None = None, quoting: bool = True
+) -> Iterator[tuple[int, dict[str, str] | list[str]]]:
+    """(row number, record) of a CSV/TSV file: a dict by the header's names, or the list of values.
+
+    The delimiter defaults to a tab for ``.tsv`` and a comma otherwise; ``quoting=False`` reads quotes as
+    text (files like STS Benchmark's).
+    """
+    csv.field_size_limit(sys.maxsize)
+    delimiter = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
+    style: Literal[0, 3] = csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE
+    with path.open(encoding="utf-8", newline="") as handle:
+        if header:
+            for number, record in enumerate(csv.DictReader(handle, delimiter=delimiter, quoting=style), 2):
+                yield number, dict(record)
+        else:
+            yield from enumerate(csv.reader(handle, delimiter=delimiter, quoting=style), 1)
+
+
 def _read_jsonl(spec: InputSpec) -> Iterator[Row]:
     for where, record in jsonl_records(spec.path):
         yield _text_of(record, spec, where)
 
 
 def _read_delimited(spec: InputSpec) -> Iterator[Row]:
-    csv.field_size_limit(sys.maxsize)
-    delimiter = "\t" if spec.suffix == ".tsv" else ","
-    with spec.path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        for number, record in enumerate(reader, start=2):
-            yield _text_of(record, spec, f"{spec.path} row {number}")
+    for number, record in delimited_records(spec.path, header=True):
+        assert isinstance(record, dict)  # with a header, records are dicts
+        yield _text_of(record, spec, f"{spec.path} row {number}")
 
 
 def _read_parquet(spec: InputSpec) -> Iterator[Row]:
@@ -95,6 +111,15 @@ def _read_parquet(spec: InputSpec) -> Iterator[Row]:
     for batch in handle.iter_batches(columns=columns, batch_size=4096):
         for i, record in enumerate(batch.to_pylist()):
             yield _text_of(record, spec, f"{spec.path} row {offset + i}")
+        offset += batch.num_rows
+
+
+def parquet_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number from 0, record) of every row of a Parquet file, a batch of rows at a time."""
+    offset = 0
+    for batch in pyarrow_parquet().ParquetFile(path).iter_batches(batch_size=4096):
+        for i, record in enumerate(batch.to_pylist()):
+            yield offset + i, record
         offset += batch.num_rows
 
 

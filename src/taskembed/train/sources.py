@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from taskembed.errors import InputError
-from taskembed.io.readers import jsonl_records, pyarrow_parquet
+from taskembed.io.readers import delimited_records, jsonl_records, parquet_records
 from taskembed.train.config import FieldRef, SourceConfig
 
 Record = dict[str, Any] | list[str]
@@ -47,24 +45,16 @@ def _jsonl(config: SourceConfig) -> Iterator[tuple[str, Record]]:
 
 
 def _delimited(config: SourceConfig) -> Iterator[tuple[str, Record]]:
-    csv.field_size_limit(sys.maxsize)
-    delimiter = config.delimiter or ("\t" if config.path.suffix.lower() == ".tsv" else ",")
-    quoting: Literal[0, 3] = csv.QUOTE_MINIMAL if config.quoting else csv.QUOTE_NONE
-    with config.path.open(encoding="utf-8", newline="") as handle:
-        if config.header:
-            for number, row in enumerate(csv.DictReader(handle, delimiter=delimiter, quoting=quoting), 2):
-                yield f"{config.path} row {number}", row
-        else:
-            for number, values in enumerate(csv.reader(handle, delimiter=delimiter, quoting=quoting), 1):
-                yield f"{config.path} row {number}", values
+    rows = delimited_records(
+        config.path, header=config.header, delimiter=config.delimiter, quoting=config.quoting
+    )
+    for number, record in rows:
+        yield f"{config.path} row {number}", record
 
 
 def _parquet(config: SourceConfig) -> Iterator[tuple[str, Record]]:
-    offset = 0
-    for batch in pyarrow_parquet().ParquetFile(config.path).iter_batches(batch_size=4096):
-        for i, record in enumerate(batch.to_pylist()):
-            yield f"{config.path} row {offset + i}", record
-        offset += batch.num_rows
+    for number, record in parquet_records(config.path):
+        yield f"{config.path} row {number}", record
 
 
 READERS = {".jsonl": _jsonl, ".csv": _delimited, ".tsv": _delimited, ".parquet": _parquet}

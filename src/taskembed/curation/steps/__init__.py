@@ -34,5 +34,5 @@ def build_filter(step: StepBase, fields: list[str], *, show_progress: bool = Fal
     if isinstance(step, MarginStep):
         from taskembed.curation.steps.margin import Margin
 
-        return Margin(step, fields, show_progress=show_progress)
+        return Margin(step, fields)
     raise TypeError(f"no filter for {type(step).__name__}")

@@ -8,11 +8,13 @@ is smaller) and embeds those rows' positives block by block into ``sample/`` (re
 are kept). The sample matrix (sample x dimension float32) is this step's memory bound. Each chunk then
 embeds its queries and compares every query with the whole sample: its positive's rank is one plus the
 number of sampled passages scoring strictly higher (the positive itself excluded, ties in its favour).
-A positive that is in the sample reuses its sampled vector.
+A positive that is in the sample reuses its sampled vector. With ``within_input`` (the default, as v1
+ranks within each data set) a row is compared only with sampled passages of its own input.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections import Counter
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from taskembed.curation.config import ConsistencyStep
-from taskembed.curation.records import Row
+from taskembed.curation.records import Row, origin_input
 from taskembed.curation.steps.base import KEEP, Judged, Verdict, field_text
 from taskembed.curation.steps.model import ScoringModel
 from taskembed.errors import InputError
@@ -51,9 +53,12 @@ class Consistency:
         if len(fields) < 2:
             raise InputError(f"consistency needs a query and a positive field; got fields {fields}")
         self.config, self.query_field, self.positive_field = config, fields[0], fields[1]
-        self.model = ScoringModel(config, show_progress=show_progress)
+        self.model, self.show_progress = ScoringModel(config), show_progress
         self.sample_rows = np.zeros(0, dtype=np.int64)
         self.sample = np.zeros((0, 0), dtype=np.float32)
+        self.labels: dict[str, int] = {}
+        self.groups = np.zeros(0, dtype=np.int32)
+        self.group_sizes = np.zeros(1, dtype=np.int64)
 
     def prepare(self, db: sqlite3.Connection, rows: Callable[[], Iterator[Row]], folder: Path) -> None:
         """Choose the sample rows and embed their positives (resumable block by block)."""
@@ -72,29 +77,45 @@ class Consistency:
             )
             _save(chosen, np.sort(picked) if picked is not None else np.arange(total, dtype=np.int64))
         self.sample_rows = np.load(chosen)
-        self._embed_sample(rows(), folder)
-        count = -(-len(self.sample_rows) // SAMPLE_BLOCK)
-        self.sample = np.concatenate([np.load(folder / f"block-{n:06d}.npy") for n in range(count)])
+        blocks = [folder / f"block-{n:06d}.npy" for n in range(-(-len(self.sample_rows) // SAMPLE_BLOCK))]
+        labels = folder / "inputs.json"
+        if not labels.is_file() or not all(block.is_file() for block in blocks):
+            self._embed_sample(rows(), folder, labels)
+        saved = json.loads(labels.read_text(encoding="utf-8"))
+        self.labels = {label: code for code, label in enumerate(saved["labels"])}
+        self.groups = np.asarray(saved["codes"], dtype=np.int32)
+        if not self.config.within_input:
+            self.groups = np.zeros_like(self.groups)
+        self.group_sizes = np.bincount(self.groups, minlength=max(len(self.labels), 1))
+        self.sample = np.concatenate([np.load(block) for block in blocks])
 
-    def _embed_sample(self, rows: Iterator[Row], folder: Path) -> None:
-        """One pass over the input: gather each block's sampled positives; embed blocks not yet saved."""
+    def _embed_sample(self, rows: Iterator[Row], folder: Path, labels: Path) -> None:
+        """One pass over the input: note each sampled row's input; embed the blocks not yet saved."""
         wanted = self.sample_rows.tolist()
-        if all((folder / f"block-{n:06d}.npy").is_file() for n in range(-(-len(wanted) // SAMPLE_BLOCK))):
-            return
-        position, texts = 0, []
+        position, texts, codes = 0, [], []
+        names: dict[str, int] = {}
         for number, (origin, record) in enumerate(islice(rows, wanted[-1] + 1)):
             if number != wanted[position]:
                 continue
+            codes.append(names.setdefault(origin_input(origin), len(names)))
             path = folder / f"block-{position // SAMPLE_BLOCK:06d}.npy"
             if not path.is_file():
                 texts.append(field_text(record, self.positive_field, origin))
             position += 1
             if texts and (position % SAMPLE_BLOCK == 0 or position == len(wanted)):
-                _save(path, self.model.documents(texts))
+                _save(path, self.model.documents(texts, show_progress=self.show_progress))
                 texts = []
+        tmp = labels.with_name(labels.name + ".tmp")
+        tmp.write_text(json.dumps({"labels": list(names), "codes": codes}), encoding="utf-8")
+        os.replace(tmp, labels)
+
+    def _row_groups(self, rows: list[Row]) -> np.ndarray:
+        if not self.config.within_input:
+            return np.zeros(len(rows), dtype=np.int32)
+        return np.array([self.labels.get(origin_input(origin), -1) for origin, _ in rows], dtype=np.int32)
 
     def judge(self, rows: list[Row], db: sqlite3.Connection, start: int) -> Judged:
-        """Rank each row's positive among the sample for its query."""
+        """Rank each row's positive among the sample (of its input) for its query."""
         queries = [field_text(record, self.query_field, origin) for origin, record in rows]
         positives = [field_text(record, self.positive_field, origin) for origin, record in rows]
         numbers = np.arange(start, start + len(rows))
@@ -102,34 +123,36 @@ class Consistency:
         in_sample = (slots < len(self.sample_rows)) & (
             self.sample_rows[np.minimum(slots, len(self.sample_rows) - 1)] == numbers
         )
-        missing = [i for i in range(len(rows)) if not in_sample[i]]
         positive_vectors = np.empty((len(rows), self.sample.shape[1]), dtype=np.float32)
         positive_vectors[in_sample] = self.sample[slots[in_sample]]
+        missing = np.flatnonzero(~in_sample)
         positive_vectors[missing] = self.model.documents([positives[i] for i in missing])
         query_vectors = self.model.queries(queries)
+        groups = self._row_groups(rows)
         verdicts: list[Verdict] = []
         stats: Counter[str] = Counter()
-        block = max(1, SCORE_BYTES // (4 * len(self.sample)))
+        block = max(1, SCORE_BYTES // (5 * len(self.sample)))
         for begin in range(0, len(rows), block):
             end = min(begin + block, len(rows))
             scores = query_vectors[begin:end] @ self.sample.T
             own = (query_vectors[begin:end] * positive_vectors[begin:end]).sum(axis=1)
-            for offset in range(end - begin):
-                i = begin + offset
-                if in_sample[i]:
-                    own[offset] = scores[offset, slots[i]]
-                    scores[offset, slots[i]] = -np.inf
-                rank = 1 + int((scores[offset] > own[offset]).sum())
+            local = np.flatnonzero(in_sample[begin:end])
+            own[local] = scores[local, slots[begin:end][local]]  # the same product as every other passage
+            scores[local, slots[begin:end][local]] = -np.inf  # a positive does not outrank itself
+            scores[self.groups[None, :] != groups[begin:end, None]] = -np.inf  # other inputs: not compared
+            ranks = 1 + (scores > own[:, None]).sum(axis=1)
+            for offset, rank in enumerate(ranks.tolist()):
                 stats[_rank_bucket(rank)] += 1
                 if rank <= self.config.top_k:
                     verdicts.append(KEEP)
-                else:
-                    best = float(scores[offset].max())
-                    verdicts.append(
-                        Verdict(
-                            "inconsistent",
-                            f"positive ranks {rank} of {len(self.sample)} sampled passages (top "
-                            f"{self.config.top_k} kept); its score {own[offset]:.3f}, best other {best:.3f}",
-                        )
+                    continue
+                group = int(groups[begin + offset])
+                verdicts.append(
+                    Verdict(
+                        "inconsistent",
+                        f"positive ranks {rank} of {self.group_sizes[group]} sampled passages (top "
+                        f"{self.config.top_k} kept); its score {own[offset]:.3f}, "
+                        f"best other {scores[offset].max():.3f}",
                     )
+                )
         return Judged(verdicts, stats)

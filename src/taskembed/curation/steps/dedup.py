@@ -2,8 +2,9 @@
 
 The first occurrence of a row is kept. The index lives in the step's SQLite database (hash -> row, band key
 -> row, row -> signature), so memory stays bounded however large the input, and it moves with each chunk's
-transaction. Near-duplicate candidates that share a band are verified on their signatures: a row is
-dropped only when the estimated Jaccard similarity reaches the threshold.
+transaction. Near duplicates are judged field by field: every field of the row must reach the threshold
+against the same earlier row (a shared long passage alone does not make two pairs duplicates). Rows that
+share a band in any field are candidates, verified on their stored signatures (one per field).
 """
 
 from __future__ import annotations
@@ -41,9 +42,13 @@ def _lookup(db: sqlite3.Connection, sql: str, keys: list[int]) -> dict[int, Any]
 
 
 @dataclass
-class _Pending:
-    """What a chunk adds to the index once its verdicts are known."""
+class _Chunk:
+    """A chunk in judgement: its rows, their normalized texts, verdicts so far, and the index additions."""
 
+    rows: list[Row]
+    normalized: list[list[str]]
+    verdicts: list[Verdict | None]
+    stats: Counter[str] = field(default_factory=Counter)
     exact: list[tuple[int, str]] = field(default_factory=list)
     bands: dict[int, int] = field(default_factory=dict)
     signatures: list[tuple[int, str, bytes]] = field(default_factory=list)
@@ -84,25 +89,18 @@ class Dedup:
         verdicts: list[Verdict | None] = [
             self._degenerate(texts) if self.config.degenerate else None for texts in normalized
         ]
-        pending = _Pending()
-        stats: Counter[str] = Counter()
+        chunk = _Chunk(rows, normalized, verdicts)
         if self.config.exact:
-            self._exact(rows, normalized, verdicts, pending, db)
+            self._exact(chunk, db)
         if self.signer is not None:
-            self._near(rows, normalized, verdicts, pending, db, stats)
-        db.executemany("INSERT OR IGNORE INTO exact VALUES (?, ?)", pending.exact)
-        db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", pending.bands.items())
-        db.executemany("INSERT INTO signatures VALUES (?, ?, ?)", pending.signatures)
-        return Judged([verdict or KEEP for verdict in verdicts], stats)
+            self._near(chunk, db)
+        db.executemany("INSERT OR IGNORE INTO exact VALUES (?, ?)", chunk.exact)
+        db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", chunk.bands.items())
+        db.executemany("INSERT INTO signatures VALUES (?, ?, ?)", chunk.signatures)
+        return Judged([verdict or KEEP for verdict in verdicts], chunk.stats)
 
-    def _exact(
-        self,
-        rows: list[Row],
-        normalized: list[list[str]],
-        verdicts: list[Verdict | None],
-        pending: _Pending,
-        db: sqlite3.Connection,
-    ) -> None:
+    def _exact(self, chunk: _Chunk, db: sqlite3.Connection) -> None:
+        rows, normalized, verdicts = chunk.rows, chunk.normalized, chunk.verdicts
         keys = [stable_hash(SEPARATOR.join(texts)) for texts in normalized]
         seen = _lookup(
             db, "SELECT hash, origin FROM exact WHERE hash IN (SELECT value FROM json_each(?))", keys
@@ -114,21 +112,18 @@ class Dedup:
                 verdicts[i] = Verdict("exact-duplicate", f"same text as {seen[key]}")
             else:
                 seen[key] = rows[i][0]
-                pending.exact.append((key, rows[i][0]))
+                chunk.exact.append((key, rows[i][0]))
 
-    def _near(
-        self,
-        rows: list[Row],
-        normalized: list[list[str]],
-        verdicts: list[Verdict | None],
-        pending: _Pending,
-        db: sqlite3.Connection,
-        stats: Counter[str],
-    ) -> None:
+    def _near(self, chunk: _Chunk, db: sqlite3.Connection) -> None:
         assert self.signer is not None
+        rows, normalized, verdicts = chunk.rows, chunk.normalized, chunk.verdicts
         todo = [i for i, verdict in enumerate(verdicts) if verdict is None]
-        signatures = {i: self.signer.signature(" ".join(normalized[i])) for i in todo}
-        band_keys = {i: self.signer.band_keys(signatures[i]) for i in todo}
+        signer = self.signer
+        signatures = {i: np.stack([signer.signature(text) for text in normalized[i]]) for i in todo}
+        band_keys = {
+            i: [key for field, row in enumerate(signatures[i]) for key in signer.band_keys(row, field)]
+            for i in todo
+        }
         holders = _lookup(
             db,
             "SELECT key, id FROM bands WHERE key IN (SELECT value FROM json_each(?))",
@@ -143,12 +138,12 @@ class Dedup:
                 verdicts[i] = Verdict("near-duplicate", f"Jaccard ~{match[1]:.2f} with {match[0]}")
                 continue
             if candidates:
-                stats["near-duplicate candidates below the threshold"] += 1
+                chunk.stats["near-duplicate candidates below the threshold"] += 1
             local[next_id] = (rows[i][0], signatures[i])
-            pending.signatures.append((next_id, rows[i][0], signatures[i].tobytes()))
+            chunk.signatures.append((next_id, rows[i][0], signatures[i].tobytes()))
             for key in band_keys[i]:
                 holders.setdefault(key, next_id)
-                pending.bands.setdefault(key, next_id)
+                chunk.bands.setdefault(key, next_id)
             next_id += 1
 
     @staticmethod
@@ -158,7 +153,7 @@ class Dedup:
         local: dict[int, tuple[str, np.ndarray]],
         db: sqlite3.Connection,
     ) -> tuple[str, float] | None:
-        """The most similar candidate (origin, Jaccard estimate), or None without candidates."""
+        """The most similar candidate (origin, lowest Jaccard estimate over the fields), or None."""
         best: tuple[str, float] | None = None
         for candidate in candidates:
             if candidate in local:
@@ -167,8 +162,8 @@ class Dedup:
                 origin, blob = db.execute(
                     "SELECT origin, signature FROM signatures WHERE id = ?", (candidate,)
                 ).fetchone()
-                other = np.frombuffer(blob, dtype=np.uint32)
-            similarity = jaccard(signature, other)
+                other = np.frombuffer(blob, dtype=np.uint32).reshape(signature.shape)
+            similarity = min(jaccard(mine, theirs) for mine, theirs in zip(signature, other, strict=True))
             if best is None or similarity > best[1]:
                 best = (origin, similarity)
         return best

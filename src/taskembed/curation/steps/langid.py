@@ -1,8 +1,11 @@
 """Language identification with py3langid (its model ships in the wheel; nothing is downloaded).
 
 Each configured field is classified among all of the identifier's languages; the row is kept when every
-field's language is allowed for that field. A prediction below ``min_confidence`` counts as ``und``
-(undetermined), which no list allows. The per-field language histogram goes into the report.
+field's language is allowed for that field (by ``input_languages`` for rows of a named input, else by
+``languages``). A prediction below ``min_confidence`` counts as ``und``
+(undetermined), which no list allows. ``candidates`` restricts the identifier to the languages a corpus
+can hold, which makes short texts far more reliable. The per-field language histogram goes into the
+report.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from taskembed.curation.config import LangidStep
-from taskembed.curation.records import Row
+from taskembed.curation.records import Row, origin_input
 from taskembed.curation.steps.base import KEEP, Judged, Verdict, field_text
 from taskembed.errors import InputError
 from taskembed.extras import require_extra
@@ -36,19 +39,33 @@ class Langid:
     def __init__(self, config: LangidStep, fields: list[str]) -> None:
         self.config, self.fields = config, fields
         self.identifier = load_identifier()
-        self.allowed = self._allowed(config, fields, set(self.identifier.labels))
+        known = set(self.identifier.labels)
+        if config.candidates is not None:
+            unknown = sorted(set(config.candidates) - known)
+            if unknown:
+                raise InputError(f"langid: unknown candidate language code(s) {unknown}")
+            self.identifier.set_languages(config.candidates)
+        self.allowed = (
+            self._allowed(config.languages, fields, known) if config.languages is not None else None
+        )
+        self.by_input = {
+            name: self._allowed(codes, fields, known) for name, codes in config.input_languages.items()
+        }
 
     @staticmethod
-    def _allowed(config: LangidStep, fields: list[str], known: set[str]) -> dict[str, set[str]]:
-        if isinstance(config.languages, dict):
-            missing = [name for name in config.languages if name not in fields]
+    def _allowed(
+        languages: list[str] | dict[str, list[str]], fields: list[str], known: set[str]
+    ) -> dict[str, set[str]]:
+        """The allowed codes per field, checked against the identifier's languages."""
+        if isinstance(languages, dict):
+            missing = [name for name in languages if name not in fields]
             if missing:
                 raise InputError(
                     f"langid: `languages` names field {missing[0]!r}, not one of `fields` {fields}"
                 )
-            allowed = {name: set(config.languages.get(name, [])) for name in fields}
+            allowed = {name: set(languages.get(name, [])) for name in fields}
         else:
-            allowed = {name: set(config.languages) for name in fields}
+            allowed = {name: set(languages) for name in fields}
         unknown = sorted({code for codes in allowed.values() for code in codes} - known)
         if unknown:
             raise InputError(
@@ -59,6 +76,14 @@ class Langid:
         if empty:
             raise InputError(f"langid: no language allowed for field {empty[0]!r}")
         return allowed
+
+    def _allowed_for(self, origin: str) -> dict[str, set[str]]:
+        source = origin_input(origin)
+        if source in self.by_input:
+            return self.by_input[source]
+        if self.allowed is None:
+            raise InputError(f"langid: input {source!r} ({origin}) has no entry in `input_languages`")
+        return self.allowed
 
     def prepare(self, db: sqlite3.Connection, rows: Callable[[], Iterator[Row]], folder: Path) -> None:
         """Nothing to prepare."""
@@ -75,12 +100,12 @@ class Langid:
         verdicts = []
         stats: Counter[str] = Counter()
         for origin, record in rows:
-            verdict = KEEP
+            verdict, allowed_for = KEEP, self._allowed_for(origin)
             for name in self.fields:
                 language, confidence = self.classify(field_text(record, name, origin))
                 stats[f"language {name} {language}"] += 1
-                if verdict is KEEP and language not in self.allowed[name]:
-                    allowed = ", ".join(sorted(self.allowed[name]))
+                if verdict is KEEP and language not in allowed_for[name]:
+                    allowed = ", ".join(sorted(allowed_for[name]))
                     verdict = Verdict(
                         "language", f"{name!r} is {language} ({confidence:.2f}), not in [{allowed}]"
                     )

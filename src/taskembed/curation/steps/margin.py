@@ -24,12 +24,12 @@ from taskembed.errors import InputError
 class Margin:
     """The margin filter (see the module docstring)."""
 
-    def __init__(self, config: MarginStep, fields: list[str], *, show_progress: bool = False) -> None:
+    def __init__(self, config: MarginStep, fields: list[str]) -> None:
         if len(fields) != 3:
             raise InputError(f"margin needs three fields: query, positive, negative; got fields {fields}")
         self.config = config
         self.query_field, self.positive_field, self.negative_field = fields
-        self.model = ScoringModel(config, show_progress=show_progress)
+        self.model = ScoringModel(config)
 
     def prepare(self, db: sqlite3.Connection, rows: Callable[[], Iterator[Row]], folder: Path) -> None:
         """Nothing to prepare."""

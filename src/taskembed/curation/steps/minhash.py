@@ -71,12 +71,13 @@ class Signer:
         minhash.update_batch(self.shingles(text))
         return np.asarray(minhash.hashvalues, dtype=np.uint32)
 
-    def band_keys(self, signature: np.ndarray) -> list[int]:
-        """One 64-bit key per band: a hash of (band number, the band's values)."""
+    def band_keys(self, signature: np.ndarray, field: int = 0) -> list[int]:
+        """One 64-bit key per band: a hash of (field number, band number, the band's values)."""
         keys = []
         for band in range(self.bands):
             values = signature[band * self.rows : (band + 1) * self.rows].tobytes()
-            digest = hashlib.blake2b(band.to_bytes(2, "little") + values, digest_size=8).digest()
+            prefix = field.to_bytes(2, "little") + band.to_bytes(2, "little")
+            digest = hashlib.blake2b(prefix + values, digest_size=8).digest()
             keys.append(int.from_bytes(digest, "little", signed=True))
         return keys
 

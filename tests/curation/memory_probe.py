@@ -25,6 +25,7 @@ def main() -> None:
             "input": [{"path": str(source)}],
             "output": str(output),
             "chunk_rows": 1000,
+            "cache_mib": 2,  # SQLite's page cache is capped; the test checks nothing else grows
             "step": [{"kind": "dedup"}, {"kind": "langid", "languages": ["en"]}, {"kind": "overlap"}],
         }
     )

@@ -1,8 +1,9 @@
 """Memory stays bounded: a 5x larger input (far larger than a chunk) barely moves the peak RSS.
 
-Each run is a fresh interpreter; the dedup index lives in SQLite on disk, the other filters hold one
-chunk. An in-memory index would grow by tens of MiB between the two sizes here (so did a statement cache
-filled with long ``IN (?, ...)`` lists, which this test caught).
+Each run is a fresh interpreter. The dedup index lives in SQLite on disk behind a page cache capped by
+``cache_mib`` (2 MiB here, 64 by default); the other filters hold one chunk. An in-memory index would
+grow by tens of MiB between the two sizes here (so did a statement cache filled with long
+``IN (?, ...)`` lists, which this test caught).
 """
 
 from __future__ import annotations

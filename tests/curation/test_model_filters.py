@@ -117,3 +117,10 @@ def test_consistency_ranks_within_each_input_unless_told_otherwise(tmp_path):
         assert [
             row for row in read_jsonl(tmp_path / "out.jsonl") if row["query"] == weak["query"]
         ] == expected
+
+
+def test_a_sampled_copy_of_the_query_is_no_competitor(curate):
+    echo = {"query": PAIRS[5][1], "positive": "Bamboo is nearly the whole diet of a giant panda."}
+    kept, report = curate([*ROWS, echo], [{"kind": "consistency", "top_k": 1}])
+    assert echo in kept  # the passage equal to its query would otherwise rank first
+    assert report["steps"][0]["stats"]["positive rank 1"] == 7

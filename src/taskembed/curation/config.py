@@ -138,6 +138,7 @@ class PipelineConfig(Section):
     report: Path | None = None
     chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1)
     samples: int = Field(5, ge=0)
+    cache_mib: int = Field(64, ge=1)
     write_dropped: bool = False
     keep_intermediate: bool = False
 

@@ -89,6 +89,7 @@ def run_pipeline(
             config.samples,
             config.write_dropped,
             settings,
+            config.cache_mib,
         )
         state = run_step(
             run,

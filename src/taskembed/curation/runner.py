@@ -36,6 +36,7 @@ class StepRun:
     samples: int
     write_dropped: bool
     settings: dict[str, Any]
+    cache_mib: int = 64
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -80,7 +81,7 @@ def run_step(
     progress: bool,
 ) -> StepState:
     """Run (or resume, or skip when done) one step; return its state for the report."""
-    state = StepState(run.folder, run.fingerprint)
+    state = StepState(run.folder, run.fingerprint, cache_mib=run.cache_mib)
     if state.done:
         return state
     parts = Parts(run.folder)

@@ -27,11 +27,12 @@ CREATE TABLE IF NOT EXISTS samples (reason TEXT, origin TEXT, detail TEXT, recor
 class StepState:
     """Progress (committed chunks, done, seconds), counters and samples of one step, in ``state.sqlite``."""
 
-    def __init__(self, folder: Path, fingerprint: str) -> None:
+    def __init__(self, folder: Path, fingerprint: str, *, cache_mib: int = 64) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.db = sqlite3.connect(folder / "state.sqlite", isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")  # KiB: the page cache's cap
         self.db.executescript(SCHEMA)
         stored = self.get("fingerprint")
         if stored is None:

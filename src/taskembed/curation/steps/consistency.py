@@ -9,7 +9,9 @@ are kept). The sample matrix (sample x dimension float32) is this step's memory 
 embeds its queries and compares every query with the whole sample: its positive's rank is one plus the
 number of sampled passages scoring strictly higher (the positive itself excluded, ties in its favour).
 A positive that is in the sample reuses its sampled vector. With ``within_input`` (the default, as v1
-ranks within each data set) a row is compared only with sampled passages of its own input.
+ranks within each data set) a row is compared only with sampled passages of its own input. A sampled
+passage that is the query itself (the same text after normalization, common in symmetric data such as
+STS) is no competitor and is left out too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from taskembed.curation.config import ConsistencyStep
+from taskembed.curation.normalize import normalize, stable_hash
 from taskembed.curation.records import Row, origin_input
 from taskembed.curation.steps.base import KEEP, Judged, Verdict, field_text
 from taskembed.curation.steps.model import ScoringModel
@@ -58,6 +61,7 @@ class Consistency:
         self.sample = np.zeros((0, 0), dtype=np.float32)
         self.labels: dict[str, int] = {}
         self.groups = np.zeros(0, dtype=np.int32)
+        self.hashes = np.zeros(0, dtype=np.int64)
         self.group_sizes = np.zeros(1, dtype=np.int64)
 
     def prepare(self, db: sqlite3.Connection, rows: Callable[[], Iterator[Row]], folder: Path) -> None:
@@ -83,7 +87,8 @@ class Consistency:
             self._embed_sample(rows(), folder, labels)
         saved = json.loads(labels.read_text(encoding="utf-8"))
         self.labels = {label: code for code, label in enumerate(saved["labels"])}
-        self.groups = np.asarray(saved["codes"], dtype=np.int32)
+        self.groups = np.load(folder / "groups.npy")
+        self.hashes = np.load(folder / "hashes.npy")
         if not self.config.within_input:
             self.groups = np.zeros_like(self.groups)
         self.group_sizes = np.bincount(self.groups, minlength=max(len(self.labels), 1))
@@ -92,21 +97,25 @@ class Consistency:
     def _embed_sample(self, rows: Iterator[Row], folder: Path, labels: Path) -> None:
         """One pass over the input: note each sampled row's input; embed the blocks not yet saved."""
         wanted = self.sample_rows.tolist()
-        position, texts, codes = 0, [], []
+        position, texts, codes, hashes = 0, [], [], []
         names: dict[str, int] = {}
         for number, (origin, record) in enumerate(islice(rows, wanted[-1] + 1)):
             if number != wanted[position]:
                 continue
             codes.append(names.setdefault(origin_input(origin), len(names)))
+            text = field_text(record, self.positive_field, origin)
+            hashes.append(stable_hash(normalize(text)))
             path = folder / f"block-{position // SAMPLE_BLOCK:06d}.npy"
             if not path.is_file():
-                texts.append(field_text(record, self.positive_field, origin))
+                texts.append(text)
             position += 1
             if texts and (position % SAMPLE_BLOCK == 0 or position == len(wanted)):
                 _save(path, self.model.documents(texts, show_progress=self.show_progress))
                 texts = []
-        tmp = labels.with_name(labels.name + ".tmp")
-        tmp.write_text(json.dumps({"labels": list(names), "codes": codes}), encoding="utf-8")
+        _save(folder / "groups.npy", np.asarray(codes, dtype=np.int32))
+        _save(folder / "hashes.npy", np.asarray(hashes, dtype=np.int64))
+        tmp = labels.with_name(labels.name + ".tmp")  # written last: it marks the sample complete
+        tmp.write_text(json.dumps({"labels": list(names)}), encoding="utf-8")
         os.replace(tmp, labels)
 
     def _row_groups(self, rows: list[Row]) -> np.ndarray:
@@ -129,6 +138,7 @@ class Consistency:
         positive_vectors[missing] = self.model.documents([positives[i] for i in missing])
         query_vectors = self.model.queries(queries)
         groups = self._row_groups(rows)
+        query_hashes = np.array([stable_hash(normalize(text)) for text in queries], dtype=np.int64)
         verdicts: list[Verdict] = []
         stats: Counter[str] = Counter()
         block = max(1, SCORE_BYTES // (5 * len(self.sample)))
@@ -140,6 +150,7 @@ class Consistency:
             own[local] = scores[local, slots[begin:end][local]]  # the same product as every other passage
             scores[local, slots[begin:end][local]] = -np.inf  # a positive does not outrank itself
             scores[self.groups[None, :] != groups[begin:end, None]] = -np.inf  # other inputs: not compared
+            scores[self.hashes[None, :] == query_hashes[begin:end, None]] = -np.inf  # copies of the query
             ranks = 1 + (scores > own[:, None]).sum(axis=1)
             for offset, rank in enumerate(ranks.tolist()):
                 stats[_rank_bucket(rank)] += 1

@@ -90,7 +90,7 @@ def test_margin_drops_false_negatives_and_prunes_lists(curate, st_bundled):
     assert kept == [TRIPLETS[0], {**TRIPLETS[2], "negative": pruned}]
     step = report["steps"][0]
     assert step["dropped"] == {"margin": 1}
-    assert step["stats"] == {"negatives checked": 5, "negatives removed": 2}
+    assert step["stats"] == {"negatives checked": 5, "negatives removed": 2, "texts cut at 256 tokens": 0}
 
 
 def test_margin_needs_three_fields(curate):
@@ -124,3 +124,11 @@ def test_a_sampled_copy_of_the_query_is_no_competitor(curate):
     kept, report = curate([*ROWS, echo], [{"kind": "consistency", "top_k": 1}])
     assert echo in kept  # the passage equal to its query would otherwise rank first
     assert report["steps"][0]["stats"]["positive rank 1"] == 7
+
+
+def test_cut_texts_are_counted_in_the_report(curate):
+    long_rows = [{"query": "What is said here?", "positive": "word " * 400}, *ROWS[:3]]
+    _, report = curate(long_rows, [{"kind": "consistency"}], chunk_rows=2)
+    stats = report["steps"][0]["stats"]
+    assert stats["sampled texts cut at 256 tokens"] == 1  # the long positive, once
+    assert stats["texts cut at 256 tokens"] == 0  # sampled positives are not embedded again

@@ -62,6 +62,7 @@ class Consistency:
         self.labels: dict[str, int] = {}
         self.groups = np.zeros(0, dtype=np.int32)
         self.hashes = np.zeros(0, dtype=np.int64)
+        self.sample_cut = 0
         self.group_sizes = np.zeros(1, dtype=np.int64)
 
     def prepare(self, db: sqlite3.Connection, rows: Callable[[], Iterator[Row]], folder: Path) -> None:
@@ -93,6 +94,7 @@ class Consistency:
             self.groups = np.zeros_like(self.groups)
         self.group_sizes = np.bincount(self.groups, minlength=max(len(self.labels), 1))
         self.sample = np.concatenate([np.load(block) for block in blocks])
+        self.sample_cut = sum(int(block.with_suffix(".cut").read_text()) for block in blocks)
 
     def _embed_sample(self, rows: Iterator[Row], folder: Path, labels: Path) -> None:
         """One pass over the input: note each sampled row's input; embed the blocks not yet saved."""
@@ -110,7 +112,11 @@ class Consistency:
                 texts.append(text)
             position += 1
             if texts and (position % SAMPLE_BLOCK == 0 or position == len(wanted)):
-                _save(path, self.model.documents(texts, show_progress=self.show_progress))
+                vectors = self.model.documents(texts, show_progress=self.show_progress)
+                path.with_suffix(".cut").write_text(
+                    str(self.model.take_cut())
+                )  # before the block: kept together
+                _save(path, vectors)
                 texts = []
         _save(folder / "groups.npy", np.asarray(codes, dtype=np.int32))
         _save(folder / "hashes.npy", np.asarray(hashes, dtype=np.int64))
@@ -140,7 +146,9 @@ class Consistency:
         groups = self._row_groups(rows)
         query_hashes = np.array([stable_hash(normalize(text)) for text in queries], dtype=np.int64)
         verdicts: list[Verdict] = []
-        stats: Counter[str] = Counter()
+        stats: Counter[str] = Counter({self.model.cut_stat: self.model.take_cut()})
+        if start == 0:  # counted once, with the first chunk
+            stats[f"sampled {self.model.cut_stat}"] += self.sample_cut
         block = max(1, SCORE_BYTES // (5 * len(self.sample)))
         for begin in range(0, len(rows), block):
             end = min(begin + block, len(rows))

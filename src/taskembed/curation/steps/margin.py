@@ -44,7 +44,7 @@ class Margin:
         negative_scores = (queries[owners] * flat).sum(axis=1) if len(flat) else np.zeros(0, dtype=np.float32)
         positive_scores = (queries * positives).sum(axis=1)
         verdicts: list[Verdict] = []
-        stats: Counter[str] = Counter()
+        stats: Counter[str] = Counter({self.model.cut_stat: self.model.take_cut()})
         offset = 0
         for i, (_, record) in enumerate(rows):
             scores = negative_scores[offset : offset + len(negatives[i])]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -142,3 +143,13 @@ def test_killed_process_resumes_to_the_same_output(tmp_path, data):
     kept = (tmp_path / "out.jsonl").read_text().splitlines()
     dropped = (tmp_path / "out.dropped.jsonl").read_text().splitlines()
     assert len(kept) + len(dropped) == 20_000  # every row once: kept or dropped
+
+
+def test_a_step_whose_input_rows_were_deleted_is_refused(tmp_path, data):
+    source, _ = data
+    config = _config(tmp_path, source, "run")
+    run_pipeline(config, progress=False)
+    shutil.rmtree(config.work / "03-overlap")  # e.g. removed by hand to redo it
+    with pytest.raises(Exception, match="the rows of 02-langid were deleted when it finished"):
+        run_pipeline(config, progress=False)
+    run_pipeline(config, progress=False, overwrite=True)

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from taskembed.curation.config import InputConfig, PipelineConfig, fingerprint, step_fields, step_name
-from taskembed.curation.parts import DROPPED, Parts
+from taskembed.curation.parts import DROPPED, KEPT, Parts
 from taskembed.curation.records import RecordWriter, Row, read_inputs
 from taskembed.curation.report import step_report, write_reports
 from taskembed.curation.runner import StepRun, run_step
+from taskembed.curation.state import step_done
 from taskembed.curation.steps import build_filter
 from taskembed.errors import InputError
 
@@ -91,6 +92,11 @@ def run_pipeline(
             settings,
             config.cache_mib,
         )
+        if finished and total and not finished[-1][1].files(KEPT) and not step_done(run.folder):
+            raise InputError(
+                f"step {name} must run again, but the rows of {finished[-1][0]} were deleted when it "
+                "finished (keep_intermediate = false); use --overwrite to run the pipeline again"
+            )
         state = run_step(
             run,
             partial(build_filter, step, fields, show_progress=progress),

@@ -24,6 +24,19 @@ CREATE TABLE IF NOT EXISTS samples (reason TEXT, origin TEXT, detail TEXT, recor
 """
 
 
+def step_done(folder: Path) -> bool:
+    """Whether the step in ``folder`` has finished (without creating anything)."""
+    path = folder / "state.sqlite"
+    if not path.is_file():
+        return False
+    with sqlite3.connect(path) as db:
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'done'").fetchone()
+        except sqlite3.OperationalError:  # no tables yet
+            return False
+    return row is not None and row[0] == "1"
+
+
 class StepState:
     """Progress (committed chunks, done, seconds), counters and samples of one step, in ``state.sqlite``."""
 

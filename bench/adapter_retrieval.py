@@ -11,13 +11,13 @@ embeddings, before and after.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 
 from adapter_common import ROOT, save, scores, train_variant, variant_config
 from corpus import DATA
 from taskembed import load
+from taskembed.evaluate.data import load_beir
 from taskembed.evaluate.sweep import Prompts
 from taskembed.mining import MiningOptions, mine, source
 
@@ -30,20 +30,15 @@ VARIANTS = {
 
 
 def write_pairs(path: Path) -> None:
-    """SciFact train qrels as (claim, title + abstract) rows."""
-    scifact = DATA / "scifact"
-    queries = {
-        r["_id"]: r["text"] for r in map(json.loads, (scifact / "queries.jsonl").open(encoding="utf-8"))
-    }
-    corpus = {
-        r["_id"]: (r["title"] + " " + r["text"]).strip()
-        for r in map(json.loads, (scifact / "corpus.jsonl").open(encoding="utf-8"))
-    }
+    """SciFact train qrels as (claim, title + abstract) rows, joined as the evaluator reads BEIR."""
+    data = load_beir(DATA / "scifact", "train")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with (scifact / "qrels" / "train.tsv").open(encoding="utf-8") as handle, path.open("w") as out:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            record = {"query": queries[row["query-id"]], "positive": corpus[row["corpus-id"]]}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    with path.open("w", encoding="utf-8") as out:
+        for query_id, judged in data.qrels.items():
+            for document_id, score in judged.items():
+                if score > 0:
+                    record = {"query": data.queries[query_id], "positive": data.corpus[document_id]}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def main() -> None:

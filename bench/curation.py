@@ -26,6 +26,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from taskembed.curation.config import MODEL_STEPS
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
@@ -37,7 +39,6 @@ STEPS: dict[str, dict[str, Any]] = {
     "consistency": {"kind": "consistency"},
     "margin": {"kind": "margin", "fields": ["query", "positive", "negative"]},
 }
-MODEL_STEPS = ("consistency", "margin")
 
 
 def _peak_mib() -> float:

@@ -77,21 +77,23 @@ def add_data_parser(commands: Any) -> None:
         _add_common(parser)
 
 
-STEP_OPTIONS = {
-    "dedup": {"threshold": "threshold", "shingle": "shingle", "ngram": "ngram"},
-    "langid": {"languages": "languages", "min_confidence": "min_confidence"},
-    "consistency": {"sample": "sample", "top_k": "top_k"},
-    "margin": {"margin": "margin"},
-    "overlap": {"ratio": "ratio", "min_words": "min_words"},
+STEP_OPTIONS = {  # each filter subcommand's own options, named as in the pipeline file
+    "dedup": ("threshold", "shingle", "ngram"),
+    "langid": ("languages", "min_confidence"),
+    "consistency": ("sample", "top_k"),
+    "margin": ("margin",),
+    "overlap": ("ratio", "min_words"),
 }
 MODEL_OPTIONS = ("model", "query_task", "query_prompt", "document_task", "document_prompt")
 
 
 def single_step_pipeline(args: argparse.Namespace) -> dict[str, Any]:
     """The one-step pipeline mapping a filter subcommand's arguments describe."""
+    from taskembed.curation.config import MODEL_STEPS
+
     kind = args.data_command
     step: dict[str, Any] = {"kind": kind}
-    names = [*STEP_OPTIONS[kind], *(MODEL_OPTIONS if kind in ("consistency", "margin") else ())]
+    names = [*STEP_OPTIONS[kind], *(MODEL_OPTIONS if kind in MODEL_STEPS else ())]
     step.update({name: getattr(args, name) for name in names if getattr(args, name) is not None})
     if kind == "dedup" and args.no_near:
         step["near"] = False

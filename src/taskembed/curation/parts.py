@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from taskembed.curation.records import Row
+from taskembed.curation.records import Row, json_line
 
 KEPT = "kept"
 DROPPED = "dropped"
@@ -29,7 +29,7 @@ class Parts:
         path = self._path(kind, index)
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(line, ensure_ascii=False, default=str) + "\n" for line in lines)
+            handle.writelines(json_line(line) for line in lines)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -6,7 +6,6 @@ where it stopped (finished steps are skipped, the step in flight continues from 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ from typing import Any
 
 from taskembed.curation.config import InputConfig, PipelineConfig, fingerprint, step_fields, step_name
 from taskembed.curation.parts import DROPPED, KEPT, Parts
-from taskembed.curation.records import RecordWriter, Row, read_inputs
+from taskembed.curation.records import RecordWriter, Row, json_line, read_inputs
 from taskembed.curation.report import step_report, write_reports
 from taskembed.curation.runner import StepRun, run_step
 from taskembed.curation.state import step_done
@@ -38,9 +37,7 @@ def _assemble(source: Parts, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f"{output.stem}.tmp{output.suffix}")
     with RecordWriter(tmp) as writer:
-        for path in source.files("kept"):
-            with path.open(encoding="utf-8") as handle:
-                writer.write(json.loads(line)["record"] for line in handle)
+        writer.write(record for _, record in source.rows())
     os.replace(tmp, output)
 
 
@@ -49,7 +46,7 @@ def _write_dropped(steps: list[tuple[str, Parts]], path: Path) -> None:
     with tmp.open("w", encoding="utf-8") as handle:
         for name, parts in steps:
             for line in parts.lines(DROPPED):
-                handle.write(json.dumps({"step": name, **line}, ensure_ascii=False, default=str) + "\n")
+                handle.write(json_line({"step": name, **line}))
     os.replace(tmp, path)
 
 
@@ -113,7 +110,7 @@ def run_pipeline(
         rows = parts.rows
         total = reports[-1]["rows_out"]
     last = finished[-1][1]
-    if last.files("kept") or reports[-1]["rows_out"] == 0:
+    if last.files(KEPT) or reports[-1]["rows_out"] == 0:
         _assemble(last, config.output)
     elif not config.output.is_file():
         raise InputError(f"{config.output} was removed after the run; use --overwrite to run again")

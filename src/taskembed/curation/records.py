@@ -106,7 +106,8 @@ def read_inputs(configs: Iterable[InputConfig]) -> Iterator[Row]:
         yield from read_input(config)
 
 
-def _json_line(record: Record) -> str:
+def json_line(record: Record) -> str:
+    """One JSON Lines line; values JSON has no type for are written as text."""
     return json.dumps(record, ensure_ascii=False, default=str) + "\n"
 
 
@@ -133,7 +134,7 @@ class RecordWriter:
         """Append records (all with the same fields for CSV/TSV/Parquet)."""
         if self.suffix == ".jsonl":
             assert self._handle is not None
-            self._handle.writelines(_json_line(record) for record in records)
+            self._handle.writelines(json_line(record) for record in records)
         elif self.suffix == ".parquet":
             self._batch.extend(records)
             if len(self._batch) >= 8192:
@@ -158,12 +159,12 @@ class RecordWriter:
     def _flush_parquet(self) -> None:
         if not self._batch:
             return
+        parquet = pyarrow_parquet()  # an error naming the extra when pyarrow is missing
         import pyarrow as pa
 
-        pyarrow_parquet()
         if self._parquet is None:
             table = pa.Table.from_pylist(self._batch)
-            self._parquet = pyarrow_parquet().ParquetWriter(self.path, table.schema)
+            self._parquet = parquet.ParquetWriter(self.path, table.schema)
         else:
             try:
                 table = pa.Table.from_pylist(self._batch, schema=self._parquet.schema)

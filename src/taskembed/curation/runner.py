@@ -46,8 +46,8 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 def _record_chunk(
     state: StepState, parts: Parts, run: StepRun, index: int, rows: list[Row], judged: Judged
-) -> int:
-    """Write the chunk's parts and its counts and samples; return how many rows it kept."""
+) -> None:
+    """Write the chunk's parts and its counts and samples."""
     kept, dropped = [], []
     counts: Counter[str] = Counter({"rows in": len(rows)})
     for (origin, record), verdict in zip(rows, judged.verdicts, strict=True):
@@ -69,7 +69,6 @@ def _record_chunk(
     if run.write_dropped:
         parts.write(DROPPED, index, dropped)
     state.add_counts(counts)
-    return len(kept)
 
 
 def run_step(

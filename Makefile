@@ -20,7 +20,7 @@ $(VENV)/.installed-run: pyproject.toml $(VENV)/.installed-torch
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-torch
-	$(INSTALL) -e '.[server,eval,mteb,train,onnx,curation,dev]'
+	$(INSTALL) -e '.[server,eval,mteb,train,onnx,curation,ray,dev]'
 	touch $@
 
 run: $(VENV)/.installed-run

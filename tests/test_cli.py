@@ -111,7 +111,7 @@ def test_info_prints_json(capsys):
         (["encode", "{dir}/in.txt", "-o", "{dir}/o.npy", "--dimensions", "999"], "choose 1..384"),
         (["encode", "{dir}/in.txt", "-o", "{dir}/o.npy", "--task", "query"], "unknown task"),
         (["encode", "{dir}/in.txt", "-o", "{dir}/o.npy", "--model", "{dir}/nope"], "no model folder"),
-        (["encode", "{dir}/long.txt", "-o", "{dir}/o.npy", "--no-truncate"], "input 1 has 402 tokens"),
+        (["encode", "{dir}/long.txt", "-o", "{dir}/o.npy", "--no-truncate"], "row 1 of"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(tmp_path, capsys, args, message):
@@ -225,3 +225,55 @@ def test_empty_input_gives_an_empty_output_of_the_right_width(tmp_path):
     array = np.load(tmp_path / "o.npy")
     assert array.shape == (0, 48)
     assert array.dtype == np.int8
+
+
+def test_a_folder_output_is_parquet_shards_that_read_as_one_table(tmp_path, expected):
+    paths = _write_inputs(tmp_path)
+    shards = tmp_path / "shards"
+    args = ("--text-field", "body", "--id-field", "doc", "--chunk-rows", "2")
+    assert _encode(paths["jsonl"], shards, *args) == 0
+    names = sorted(p.name for p in shards.iterdir())
+    assert names == ["_SUCCESS", "_taskembed_job.json", *(f"part-{i:06d}.parquet" for i in range(3))]
+    assert pq.read_table(shards / "part-000001.parquet").column("id").to_pylist() == ["d2", "d3"]
+    table = pq.ParquetDataset(shards).read()  # the "_" files are skipped, as by Spark and DuckDB
+    assert table.column("id").to_pylist() == [f"d{i}" for i in range(len(TEXTS))]
+    np.testing.assert_allclose(np.array(table.column("embedding").to_pylist()), expected, atol=1e-6)
+    assert json.loads((shards / "_taskembed_job.json").read_text())["chunk_rows"] == 2
+
+
+def test_a_folder_output_is_never_someone_elses_folder(tmp_path, capsys):
+    paths = _write_inputs(tmp_path)
+    mine = tmp_path / "photos"
+    mine.mkdir()
+    (mine / "holiday.jpg").write_bytes(b"precious")
+    assert _encode(paths["txt"], mine, "--overwrite") == 2
+    assert "did not write" in capsys.readouterr().err
+    assert (mine / "holiday.jpg").read_bytes() == b"precious"
+    (tmp_path / "a-file").write_text("x")
+    assert _encode(paths["txt"], tmp_path / "a-file") == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_finished_folder_is_replaced_only_with_overwrite(tmp_path, capsys):
+    paths = _write_inputs(tmp_path)
+    shards = tmp_path / "shards"
+    assert _encode(paths["txt"], shards, "--chunk-rows", "2") == 0
+    assert _encode(paths["txt"], shards, "--chunk-rows", "2") == 2
+    assert "holds a finished run; pass --overwrite" in capsys.readouterr().err
+    assert _encode(paths["txt"], shards, "--chunk-rows", "5", "--overwrite") == 0
+    assert sorted(p.name for p in shards.glob("part-*")) == ["part-000000.parquet"]
+    assert pq.ParquetDataset(shards).read().num_rows == len(TEXTS)
+
+
+def test_ray_flags_need_the_ray_engine(tmp_path, capsys):
+    paths = _write_inputs(tmp_path)
+    assert _encode(paths["txt"], tmp_path / "o.npy", "--num-workers", "2") == 2
+    assert "--num-workers is for --engine ray" in capsys.readouterr().err
+
+
+def test_over_long_rows_are_named_by_their_id(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    rows = [{"id": "short", "text": "ok"}, {"id": "huge", "text": "w " * 900}]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert _encode(source, tmp_path / "o.npy", "--id-field", "id", "--no-truncate") == 2
+    assert "row huge of" in capsys.readouterr().err

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from taskembed.curation.cli import add_data_parser, run_data_command
-from taskembed.errors import TaskembedError
+from taskembed.errors import InputError, TaskembedError
 from taskembed.types import EmbeddingType
 
 DEFAULT_CHUNK_ROWS = 4096
+RAY_FLAGS = ("address", "num_workers", "cpus_per_worker")
 
 
 def _add_runtime(parser: argparse.ArgumentParser, *, backend: bool = True) -> None:
@@ -86,7 +87,11 @@ def _build_parser() -> argparse.ArgumentParser:
     encode = commands.add_parser("encode", help="embed a file of texts (resumable)")
     encode.add_argument("input", type=Path, help=".txt (one text per line), .jsonl, .csv, .tsv or .parquet")
     encode.add_argument(
-        "-o", "--output", type=Path, required=True, help=".npy, .parquet (id + vector) or .jsonl"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help=".npy, .parquet (id + vector), .jsonl, or a folder (no suffix) of Parquet shards",
     )
     _add_model(encode)
     _add_text_fields(encode)
@@ -118,6 +123,24 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     encode.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     encode.add_argument("--quiet", action="store_true", help="no progress bar")
+    encode.add_argument(
+        "--engine",
+        default="local",
+        choices=["local", "ray"],
+        help="local (this process) or ray (a Ray Data actor pool; extra 'ray') (default: local)",
+    )
+    encode.add_argument(
+        "--address", default=None, help="ray: the cluster to join (default: RAY_ADDRESS, else a local one)"
+    )
+    encode.add_argument(
+        "--num-workers", type=int, default=None, help="ray: model copies (default: one per node)"
+    )
+    encode.add_argument(
+        "--cpus-per-worker",
+        type=int,
+        default=None,
+        help="ray: CPUs (and threads) per worker (default: the cluster's CPUs shared evenly)",
+    )
 
     serve = commands.add_parser("serve", help="run the HTTP API (Jina- and OpenAI-compatible /v1/embeddings)")
     from taskembed.server.config import add_serve_arguments, environ
@@ -217,8 +240,6 @@ def _dimension_list(text: str | None, full: int) -> list[int]:
     try:
         return [int(part) for part in text.split(",")]
     except ValueError:
-        from taskembed.errors import InputError
-
         raise InputError(f"--dimensions {text!r}: give comma-separated integers, e.g. 384,128,32") from None
 
 
@@ -236,7 +257,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _ranges_for(path: Path | None, dimensions: int | None, full: int) -> object:
     if path is None:
         return None
-    from taskembed.errors import InputError
     from taskembed.quantization_ranges import load_ranges_file
 
     ranges = load_ranges_file(path)
@@ -251,6 +271,8 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     from taskembed.io.readers import InputSpec
     from taskembed.options import EncodeOptions
 
+    if args.engine != "ray" and (flag := next((f for f in RAY_FLAGS if getattr(args, f) is not None), None)):
+        raise InputError(f"--{flag.replace('_', '-')} is for --engine ray")
     embedder = _load(args)
     options = EncodeOptions.create(
         embedding_type=args.embedding_type,
@@ -272,12 +294,27 @@ def _cmd_encode(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         chunker=args.chunker,
     )
-    summary = run_bulk(embedder, job, progress=not args.quiet)
+    if args.engine == "ray":
+        summary = _run_on_ray(args, job, embedder)
+    else:
+        summary = run_bulk(embedder, job, progress=not args.quiet)
     resumed = f", {summary.resumed_chunks} chunk(s) resumed" if summary.resumed_chunks else ""
     cut = f", {summary.truncated} cut at {embedder.info.max_tokens} tokens" if summary.truncated else ""
     what = f"the chunks of {summary.rows} documents" if args.chunker else f"{summary.rows} embeddings"
     _out(f"wrote {what} to {args.output} in {summary.seconds:.1f}s{resumed}{cut}")
     return 0
+
+
+def _run_on_ray(args: argparse.Namespace, job: Any, embedder: Any) -> Any:
+    """``job`` on a Ray cluster; the flags' model is loaded by each worker."""
+    from taskembed.bulk_ray import ModelSpec, RayCluster, run_bulk_ray
+
+    for flag in RAY_FLAGS[1:]:
+        if (value := getattr(args, flag)) is not None and value < 1:
+            raise InputError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
+    model = ModelSpec(args.model, args.backend, args.dtype, args.onnx_cache)
+    cluster = RayCluster(args.address, args.num_workers, args.cpus_per_worker or args.threads)
+    return run_bulk_ray(job, model, cluster, embedder=embedder, progress=not args.quiet)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:

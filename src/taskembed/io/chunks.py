@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,20 @@ class ChunkStore:
     ) -> None:
         """Store one finished chunk: write a temporary file, flush it to disk, then rename."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self._path(index).with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            arrays: dict[str, Any] = {"ids": ids, "embeddings": embeddings}
-            arrays.update({f"extra_{k}": v for k, v in (extra or {}).items()})
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(self._path(index))
+        tmp = self._path(index).with_suffix(f".{uuid.uuid4().hex}.tmp")  # unique: writers never collide
+        try:
+            with tmp.open("wb") as handle:
+                arrays: dict[str, Any] = {"ids": ids, "embeddings": embeddings}
+                arrays.update({f"extra_{k}": v for k, v in (extra or {}).items()})
+                np.savez(handle, **arrays)
+                handle.flush()
+                os.fsync(handle.fileno())
+            tmp.replace(self._path(index))
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def count(self) -> int:
-        """Number of finished chunks (they are written in order)."""
+        """Number of finished chunks."""
         return sum(1 for _ in self.folder.glob("chunk-*.npz")) if self.folder.is_dir() else 0
 
     def read_all(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -48,7 +52,7 @@ class ChunkStore:
             yield ids, embeddings
 
     def read_columns(self) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
-        """Yield (ids, embeddings, extra columns) of every finished chunk in order."""
+        """Yield (ids, embeddings, extra columns) of the finished chunks from 0 to the first missing one."""
         index = 0
         while self.has(index):
             with np.load(self._path(index), allow_pickle=False) as data:

@@ -11,6 +11,7 @@ import numpy as np
 
 from taskembed.errors import InputError
 from taskembed.io.chunks import ChunkStore
+from taskembed.io.readers import pyarrow_parquet
 
 Writer = Callable[[ChunkStore, Path], None]
 
@@ -37,23 +38,30 @@ def _arrow_vectors(embeddings: np.ndarray) -> Any:
     return pa.FixedSizeListArray.from_arrays(pa.array(embeddings.reshape(-1)), embeddings.shape[1])
 
 
+def parquet_table(ids: np.ndarray, embeddings: np.ndarray, extra: dict[str, np.ndarray]) -> Any:
+    """One chunk as an Arrow table: ``id``, the extra columns, then ``embedding``."""
+    import pyarrow as pa
+
+    columns = {"id": pa.array(ids.tolist()), **{k: pa.array(v.tolist()) for k, v in extra.items()}}
+    if len(ids) == 0:  # an empty chunk's ids have no values to tell their type
+        columns["id"] = pa.array([], pa.int64())
+    return pa.table({**columns, "embedding": _arrow_vectors(embeddings)})
+
+
 def _write_parquet(store: ChunkStore, tmp: Path) -> None:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError("Parquet output needs pyarrow: pip install 'taskembed[parquet]'") from None
+    pq = pyarrow_parquet()
     writer = None
     try:
         for ids, embeddings, extra in store.read_columns():
-            columns = {"id": pa.array(ids.tolist()), **{k: pa.array(v.tolist()) for k, v in extra.items()}}
-            table = pa.table({**columns, "embedding": _arrow_vectors(embeddings)})
+            table = parquet_table(ids, embeddings, extra)
             writer = writer or pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)
     finally:
         if writer is not None:
             writer.close()
     if writer is None:
+        import pyarrow as pa
+
         pq.write_table(
             pa.table({"id": pa.array([], pa.int64()), "embedding": pa.array([], pa.string())}), tmp
         )

@@ -211,7 +211,7 @@ def run_bulk_ray(
                     ChunkEncoder,
                     fn_constructor_kwargs={"model": model, "job": job, "threads": per_worker},
                     batch_size=1,
-                    compute=ray.data.ActorPoolStrategy(size=workers),
+                    compute=ray.data.ActorPoolStrategy(size=min(workers, len(pending))),
                     num_cpus=per_worker,
                 )
             for done in dataset.iter_rows() if pending else ():

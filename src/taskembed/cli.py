@@ -139,7 +139,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--cpus-per-worker",
         type=int,
         default=None,
-        help="ray: CPUs (and threads) per worker (default: the cluster's CPUs shared evenly)",
+        help="ray: CPUs (and threads) per worker (default: --threads, else the cluster's CPUs shared evenly)",
     )
 
     serve = commands.add_parser("serve", help="run the HTTP API (Jina- and OpenAI-compatible /v1/embeddings)")

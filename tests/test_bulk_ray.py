@@ -76,9 +76,9 @@ def _job(source: Path, output: Path, **kwargs) -> BulkJob:
 
 
 def _ray(job: BulkJob, **cluster) -> None:
-    from taskembed.bulk_ray import ModelSpec, RayCluster, run_bulk_ray
+    from taskembed.bulk_ray import RayCluster, WorkerModel, run_bulk_ray
 
-    run_bulk_ray(job, ModelSpec("default"), RayCluster(num_workers=2, **cluster), progress=False)
+    run_bulk_ray(job, WorkerModel("default"), RayCluster(num_workers=2, **cluster), progress=False)
 
 
 def _shard_table(folder: Path):

@@ -35,7 +35,7 @@ from taskembed.io.shards import StagedInput
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class WorkerModel:
     """How every worker loads the model (the reference must resolve on every node)."""
 
     ref: str = "default"
@@ -73,7 +73,7 @@ class ChunkEncoder:
     written atomically under their number, so a retried chunk is stored once.
     """
 
-    def __init__(self, model: ModelSpec, job: BulkJob, threads: int) -> None:
+    def __init__(self, model: WorkerModel, job: BulkJob, threads: int) -> None:
         self.embedder = model.load(threads)
         self.job = job
         self.sink = job.sink()
@@ -180,7 +180,7 @@ def _quiet_ray_data(ray: Any) -> None:
 
 def run_bulk_ray(
     job: BulkJob,
-    model: ModelSpec,
+    model: WorkerModel,
     cluster: RayCluster | None = None,
     *,
     embedder: Embedder | None = None,

@@ -307,12 +307,12 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
 def _run_on_ray(args: argparse.Namespace, job: Any, embedder: Any) -> Any:
     """``job`` on a Ray cluster; the flags' model is loaded by each worker."""
-    from taskembed.bulk_ray import ModelSpec, RayCluster, run_bulk_ray
+    from taskembed.bulk_ray import RayCluster, WorkerModel, run_bulk_ray
 
     for flag in RAY_FLAGS[1:]:
         if (value := getattr(args, flag)) is not None and value < 1:
             raise InputError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
-    model = ModelSpec(args.model, args.backend, args.dtype, args.onnx_cache)
+    model = WorkerModel(args.model, args.backend, args.dtype, args.onnx_cache)
     cluster = RayCluster(args.address, args.num_workers, args.cpus_per_worker or args.threads)
     return run_bulk_ray(job, model, cluster, embedder=embedder, progress=not args.quiet)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,9 @@ def _embed_documents(
     return np.array(ids), np.concatenate(vectors), {k: np.array(v) for k, v in columns.items()}
 
 
-def encode_chunk(embedder: Embedder, job: BulkJob, rows: list[Row], on_rows: Any = None) -> EncodedChunk:
+def encode_chunk(
+    embedder: Embedder, job: BulkJob, rows: list[Row], on_rows: Callable[[int], None] | None = None
+) -> EncodedChunk:
     """The output rows of one chunk of input rows (the chunks of each document with ``job.chunker``)."""
     if job.chunker is not None and rows:
         chunk = EncodedChunk(*_embed_documents(embedder, job, rows), truncated=0)

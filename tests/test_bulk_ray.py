@@ -207,3 +207,13 @@ def test_the_local_engine_never_imports_ray(tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
     assert np.load(tmp_path / "o.npy").shape == (2, 384)
+
+
+def test_an_unreachable_cluster_is_a_clear_error_not_minutes_of_retries():
+    from taskembed.bulk_ray import _check_reachable
+    from taskembed.errors import InputError
+
+    with pytest.raises(InputError, match=r"cannot reach the Ray cluster at 127\.0\.0\.1:1 .*ray start"):
+        _check_reachable("127.0.0.1:1")
+    _check_reachable("auto")  # Ray's own lookups
+    _check_reachable(None)

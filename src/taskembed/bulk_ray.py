@@ -15,9 +15,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,20 @@ def stage(job: BulkJob, sink: Sink) -> tuple[dict[int, int], int]:
     return pending, total
 
 
+def _check_reachable(address: str | None, seconds: float = 10.0) -> None:
+    """Fail fast on a HOST:PORT nobody listens on (Ray itself retries for minutes)."""
+    if not address or address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"cannot reach the Ray cluster at {address} ({error}); start it with `ray start --head` "
+            "there, or leave out --address for a local cluster"
+        ) from None
+
+
 @contextmanager
 def _connected(cluster: RayCluster) -> Iterator[Any]:
     """The ``ray`` module, joined to the cluster (left as found when the caller already joined one).
@@ -137,6 +152,7 @@ def _connected(cluster: RayCluster) -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
+    _check_reachable(cluster.address or os.environ.get("RAY_ADDRESS"))
     try:
         ray.init(
             address=cluster.address,
@@ -178,6 +194,36 @@ def _quiet_ray_data(ray: Any) -> None:
     context.print_on_execution_start = False
 
 
+def _embed_pending(
+    ray: Any,
+    job: BulkJob,
+    model: WorkerModel,
+    pending: dict[int, int],
+    pool: tuple[int, int],
+    on_rows: Callable[[int], object],
+) -> int:
+    """Embed the ``pending`` chunks on an actor pool of (workers, CPUs each); return the cut texts."""
+    if not pending:
+        return 0
+    workers, per_worker = pool
+    dataset = ray.data.from_items(
+        [{"chunk": index} for index in pending], override_num_blocks=len(pending)
+    ).map_batches(
+        ChunkEncoder,
+        fn_constructor_kwargs={"model": model, "job": job, "threads": per_worker},
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=min(workers, len(pending))),
+        num_cpus=per_worker,
+    )
+    truncated = 0
+    for done in dataset.iter_rows():
+        if done["error"]:
+            raise InputError(done["error"])
+        on_rows(pending[int(done["chunk"])])
+        truncated += int(done["truncated"])
+    return truncated
+
+
 def run_bulk_ray(
     job: BulkJob,
     model: WorkerModel,
@@ -197,28 +243,13 @@ def run_bulk_ray(
     sink = prepare(job, embedder or model.load())
     gc.collect()
     resumed = sink.count()
-    truncated = 0
     with _connected(cluster) as ray:
         _quiet_ray_data(ray)
         workers, per_worker = _pool(ray, cluster)  # a pool the cluster cannot hold fails before staging
         pending, total = stage(job, sink)
         with tqdm(total=total, unit="text", disable=not progress, desc="encode (ray)") as bar:
             bar.update(total - sum(pending.values()))
-            if pending:
-                dataset = ray.data.from_items(
-                    [{"chunk": index} for index in pending], override_num_blocks=len(pending)
-                ).map_batches(
-                    ChunkEncoder,
-                    fn_constructor_kwargs={"model": model, "job": job, "threads": per_worker},
-                    batch_size=1,
-                    compute=ray.data.ActorPoolStrategy(size=min(workers, len(pending))),
-                    num_cpus=per_worker,
-                )
-            for done in dataset.iter_rows() if pending else ():
-                if done["error"]:
-                    raise InputError(done["error"])
-                bar.update(pending[int(done["chunk"])])
-                truncated += int(done["truncated"])
+            truncated = _embed_pending(ray, job, model, pending, (workers, per_worker), bar.update)
     chunks = sink.count()
     finish(job, sink)
     return BulkSummary(total, chunks, resumed, truncated, time.perf_counter() - started)

@@ -13,6 +13,7 @@ from taskembed.cpu_features import has_native_bf16, has_vnni
 from taskembed.errors import ModelLoadError
 from taskembed.extras import require_extra
 from taskembed.models.backbone import TransformerEncoder
+from taskembed.models.jinabert import JinaBertModel
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.runtime import Backend, Precision, Runtime
 
@@ -52,6 +53,11 @@ def apply_runtime(model: LoadedModel, runtime: Runtime, source: Path) -> None:
     encoder = model.backbone
     if not isinstance(encoder, TransformerEncoder):
         raise ModelLoadError(f"model {model.info.name} has no transformer backbone to run on {runtime.label}")
+    if runtime.backend is Backend.ONNX and isinstance(encoder.model, JinaBertModel):
+        raise ModelLoadError(
+            f"model {model.info.name} is JinaBERT, whose ONNX export taskembed does not build yet "
+            "(its ALiBi attention loops over query blocks); use --backend torch (fp32 or bf16)"
+        )
     if runtime.backend is Backend.TORCH:
         if runtime.precision is Precision.BF16:
             if not has_native_bf16():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -15,6 +16,8 @@ from taskembed.models.safety import refuse_remote_code, safetensors_files
 
 # Weights a sentence-embedding checkpoint may lack or carry without harm (task heads, buffers).
 IGNORED_KEY_PARTS = ("pooler.", "cls.", "lm_head", "position_ids")
+# Encoder-decoder model types whose encoder alone embeds (as sentence-transformers loads them).
+ENCODER_DECODER_TYPES = ("t5", "mt5", "umt5")
 
 
 class TransformerEncoder(nn.Module):
@@ -62,16 +65,22 @@ def _relevant(keys: list[str]) -> list[str]:
 
 
 def load_transformer(folder: Path, *, dtype: torch.dtype = torch.float32) -> nn.Module:
-    """Load ``folder`` with ``AutoModel`` (SDPA attention), refusing pickle, remote code and misfits."""
-    from transformers import AutoModel
+    """Load ``folder`` with ``AutoModel`` (SDPA attention), refusing pickle, remote code and misfits.
+
+    T5-family configs load their encoder only (``T5EncoderModel``); the decoder weights are ignored.
+    """
+    from transformers import AutoModel, T5EncoderModel
     from transformers.utils import logging as hf_logging
 
-    refuse_remote_code(read_json(folder / "config.json"), folder)
+    config = read_json(folder / "config.json")
+    refuse_remote_code(config, folder)
+    encoder_only = config.get("model_type") in ENCODER_DECODER_TYPES
+    model_class: Any = T5EncoderModel if encoder_only else AutoModel
     safetensors_files(folder)
     bar_was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # transformers' per-tensor loading bar is noise for our users
     try:
-        model, loading = AutoModel.from_pretrained(
+        model, loading = model_class.from_pretrained(
             str(folder),
             attn_implementation="sdpa",
             use_safetensors=True,
@@ -86,6 +95,8 @@ def load_transformer(folder: Path, *, dtype: torch.dtype = torch.float32) -> nn.
             hf_logging.enable_progress_bar()
     missing = _relevant(list(loading.get("missing_keys", [])))
     unexpected = _relevant(list(loading.get("unexpected_keys", [])))
+    if encoder_only:
+        unexpected = [key for key in unexpected if not key.startswith("decoder.")]
     mismatched = list(loading.get("mismatched_keys", []))
     if missing or unexpected or mismatched:
         raise ModelLoadError(

@@ -1,11 +1,14 @@
 """sentence-transformers folders: modules.json, Transformer, Pooling, Dense, Normalize, prompts.
 
 A plain transformers folder (no modules.json) loads as sentence-transformers would load it:
-mean pooling, no normalization.
+mean pooling, no normalization. The Transformer is any transformers encoder, a T5 encoder (the
+decoder weights are ignored, as sentence-transformers does; jina-embeddings v1), or JinaBERT
+(jina-embeddings-v2, our own implementation).
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,8 @@ from taskembed.errors import ModelLoadError
 from taskembed.models.backbone import TransformerEncoder, load_transformer
 from taskembed.models.dense import load_dense
 from taskembed.models.files import read_json, read_optional_json
+from taskembed.models.formats.jina_v2 import FAMILY as JINA_V2_FAMILY
+from taskembed.models.formats.jina_v2 import is_jina_v2, load_jinabert
 from taskembed.models.info import ModelInfo
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.ranges_store import find_ranges
@@ -116,6 +121,12 @@ def _prompts(folder: Path) -> tuple[dict[str, str], str | None]:
     return prompts, default if default in prompts else None
 
 
+def _backbone(folder: Path, config: dict[str, Any]) -> nn.Module:
+    if is_jina_v2(config):  # its auto_map names remote code; ours runs instead
+        return load_jinabert(folder, config)
+    return load_transformer(folder)
+
+
 def load_sentence_transformers(folder: Path, name: str) -> LoadedModel:
     """Load a sentence-transformers (or plain transformers) folder."""
     modules = _read_modules(folder)
@@ -123,12 +134,14 @@ def load_sentence_transformers(folder: Path, name: str) -> LoadedModel:
     st_config = read_optional_json(tdir / "sentence_bert_config.json")
     tokenizer = TextTokenizer.from_folder(tdir, lowercase=bool(st_config.get("do_lower_case", False)))
     config = read_json(tdir / "config.json")
-    encoder = TransformerEncoder(load_transformer(tdir), token_type_ids=tokenizer.token_type_ids)
+    model = _backbone(tdir, config)
+    takes_types = "token_type_ids" in inspect.signature(model.forward).parameters  # T5 has none
+    encoder = TransformerEncoder(model, token_type_ids=tokenizer.token_type_ids and takes_types)
     hidden = int(config.get("hidden_size") or config.get("d_model") or 0)
     prompts, default_task = _prompts(folder)
     info = ModelInfo(
         name=name,
-        family=FAMILY,
+        family=JINA_V2_FAMILY if is_jina_v2(config) else FAMILY,
         path=str(folder),
         dimension=modules.out_features or hidden * len(modules.pooling),
         max_tokens=_max_tokens(tdir, config, _tokenizer_limit(tdir)),

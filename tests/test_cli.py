@@ -277,3 +277,52 @@ def test_over_long_rows_are_named_by_their_id(tmp_path, capsys):
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     assert _encode(source, tmp_path / "o.npy", "--id-field", "id", "--no-truncate") == 2
     assert "row huge of" in capsys.readouterr().err
+
+
+def test_a_folder_of_files_reads_as_one_input_in_name_order(tmp_path, expected):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    lines = [json.dumps({"body": text}) + "\n" for text in TEXTS]
+    (folder / "part-00001.jsonl").write_text("".join(lines[3:]), encoding="utf-8")
+    (folder / "part-00000.jsonl").write_text("".join(lines[:3]), encoding="utf-8")
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".hidden.jsonl").write_text("not json")
+    out = tmp_path / "o.jsonl"
+    assert _encode(folder, out, "--text-field", "body", "--chunk-rows", "2") == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["id"] for row in rows] == list(range(len(TEXTS)))  # row numbers run across the files
+    np.testing.assert_allclose(np.array([row["embedding"] for row in rows]), expected, atol=1e-6)
+
+
+def test_an_input_folder_is_fingerprinted_by_its_data_files():
+    import tempfile
+
+    from taskembed.bulk import _input_fingerprint
+    from taskembed.io.readers import InputSpec
+
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "a.txt").write_text("one\ntwo\n")
+        spec = InputSpec(folder)
+        first = _input_fingerprint(spec)
+        assert _input_fingerprint(spec) == first
+        (folder / "_SUCCESS").write_text("")  # not data: the same input
+        assert _input_fingerprint(spec) == first
+        (folder / "b.txt").write_text("three\n")
+        second = _input_fingerprint(spec)
+        assert second != first
+        (folder / "a.txt").write_text("one\ntwo\nthree\n")
+        assert _input_fingerprint(spec) != second
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [({}, "holds no data files"), ({"a.txt": "x\n", "b.jsonl": "{}\n"}, "holds .jsonl, .txt files")],
+)
+def test_an_input_folder_must_hold_one_kind_of_file(tmp_path, capsys, files, message):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    assert _encode(folder, tmp_path / "o.npy") == 2
+    assert message in capsys.readouterr().err

@@ -88,18 +88,28 @@ class BulkSummary:
     seconds: float
 
 
+def _input_fingerprint(source: InputSpec) -> dict[str, Any]:
+    """What identifies the input's content: path, size and mtime (of each file of a folder)."""
+    stat = source.path.stat()
+    found: dict[str, Any] = {
+        "path": str(source.path.resolve()),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "text_field": source.text_field,
+        "id_field": source.id_field,
+    }
+    if source.path.is_dir():
+        del found["size"], found["mtime_ns"]
+        stats = [(part.path.name, part.path.stat()) for part in source.files()]
+        found["files"] = [[name, info.st_size, info.st_mtime_ns] for name, info in stats]
+    return found
+
+
 def _fingerprint(job: BulkJob, embedder: Embedder) -> dict[str, Any]:
-    stat = job.source.path.stat()
     options = {k: v for k, v in asdict(job.options).items() if k not in ("ranges", "embedding_types")}
     return {
         "format": JOB_FORMAT,
-        "input": {
-            "path": str(job.source.path.resolve()),
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "text_field": job.source.text_field,
-            "id_field": job.source.id_field,
-        },
+        "input": _input_fingerprint(job.source),
         "model": {"name": embedder.info.name, "path": embedder.info.path},
         "options": options,
         "embedding_type": job.options.embedding_types[0].value,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ READABLE_SUFFIXES = (".txt", ".jsonl", ".csv", ".tsv", ".parquet")
 
 @dataclass(frozen=True)
 class InputSpec:
-    """Which file to read and which fields hold the text and the id."""
+    """Which file (or folder of files) to read and which fields hold the text and the id."""
 
     path: Path
     text_field: str = "text"
@@ -26,8 +27,27 @@ class InputSpec:
 
     @property
     def suffix(self) -> str:
-        """The file type, from the file name."""
+        """The file type, from the file name (a folder's: its files')."""
         return self.path.suffix.lower()
+
+    def files(self) -> list[InputSpec]:
+        """One spec per file: the file itself, or a folder's data files in name order.
+
+        A folder (a sharded data set, e.g. ``part-00000.parquet``, ...) holds files of one type; names
+        starting with ``_`` or ``.`` (``_SUCCESS``, hidden files) are skipped, as Parquet readers do.
+        """
+        if not self.path.is_dir():
+            return [self]
+        files = sorted(p for p in self.path.iterdir() if p.is_file() and not p.name.startswith(("_", ".")))
+        kinds = sorted({p.suffix.lower() for p in files})
+        if not files:
+            raise InputError(f"input folder {self.path} holds no data files")
+        if len(kinds) > 1 or kinds[0] not in READABLE_SUFFIXES:
+            raise InputError(
+                f"input folder {self.path} holds {', '.join(k or 'suffix-less' for k in kinds)} files; "
+                f"give a folder of one kind: {', '.join(READABLE_SUFFIXES)}"
+            )
+        return [InputSpec(p, self.text_field, self.id_field) for p in files]
 
 
 def _text_of(record: dict[str, Any], spec: InputSpec, where: str) -> Row:
@@ -142,12 +162,16 @@ READERS: dict[str, Callable[[InputSpec], Iterator[Row]]] = {
 
 
 def read_rows(spec: InputSpec) -> Iterator[Row]:
-    """Yield (id, text) rows; the id is the row number unless ``spec.id_field`` names one."""
-    if spec.suffix not in READERS:
+    """Yield (id, text) rows of a file or a folder of files.
+
+    The id is the row number (counted across a folder's files) unless ``spec.id_field`` names one.
+    """
+    if not spec.path.is_dir() and spec.suffix not in READERS:
         raise InputError(f"cannot read {spec.path}: use one of {', '.join(READABLE_SUFFIXES)}")
-    if not spec.path.is_file():
+    if not spec.path.exists():
         raise InputError(f"input file {spec.path} does not exist")
-    return _numbered(READERS[spec.suffix](spec))
+    files = spec.files()
+    return _numbered(itertools.chain.from_iterable(READERS[part.suffix](part) for part in files))
 
 
 def _numbered(rows: Iterator[Row]) -> Iterator[Row]:
@@ -157,6 +181,9 @@ def _numbered(rows: Iterator[Row]) -> Iterator[Row]:
 
 def count_rows(spec: InputSpec) -> int | None:
     """Number of rows, cheaply where the format allows (for the progress bar); None if unknown."""
+    if spec.path.is_dir():
+        counts = [count_rows(part) for part in spec.files()]
+        return None if None in counts else sum(c for c in counts if c is not None)
     if spec.suffix == ".parquet":
         return int(pyarrow_parquet().ParquetFile(spec.path).metadata.num_rows)
     if spec.suffix == ".txt":

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import httpx
 from corpus import load_corpus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for examples/
-from examples.serving.replicas import free_ports, running
+from examples.serving.replicas import free_ports, running, stop, wait_ready
 
 
 async def _client(url: str, texts: list[str], seed: int, until: float, out: dict[str, list]) -> None:
@@ -72,10 +71,9 @@ async def _run(url: str, texts: list[str], clients: int, seconds: float) -> dict
     }
 
 
-def _start_server(threads: int) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def _start_server(threads: int, stack: ExitStack) -> str:
+    """One `taskembed serve` on a free loopback port, stopped when ``stack`` closes; its URL once ready."""
+    (port,) = free_ports(1)
     env = {**os.environ, "TASKEMBED_PORT": str(port), "TASKEMBED_MAX_QUEUE": "1024"}
     env["TASKEMBED_THREADS"] = str(threads)
     process = subprocess.Popen(
@@ -84,16 +82,10 @@ def _start_server(threads: int) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    stack.callback(stop, process)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    sys.exit("the server did not become ready")
+    wait_ready(url, process)
+    return url
 
 
 def main() -> None:
@@ -116,15 +108,9 @@ def main() -> None:
             serve_args = ["--max-queue", "1024"]
             url = stack.enter_context(running(port, ports, threads=args.threads, serve_args=serve_args)).url
         else:
-            process, url = _start_server(args.threads)
-            stack.callback(_stop, process)
+            url = _start_server(args.threads, stack)
         name = f"load-{args.replicas}x{args.threads or 'all'}.json"
         _measure(url, texts, args.clients, args.seconds, name)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=60)
 
 
 def _measure(url: str, texts: list[str], client_counts: list[int], seconds: float, name: str) -> None:

@@ -83,7 +83,8 @@ class Replicas:
     replicas: list[subprocess.Popen] = field(default_factory=list)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM (a server drains its requests), then SIGKILL after 60 s."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -122,7 +123,7 @@ def running(
             command = [sys.executable, "-m", "taskembed.cli", "serve", "--port", str(replica_port)]
             command += ["--threads", str(threads), *serve_args]
             process = subprocess.Popen(command, stdout=output, stderr=output)
-            stack.callback(_stop, process)
+            stack.callback(stop, process)
             started.append(process)
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         for url, process in zip(urls, started, strict=True):
@@ -144,7 +145,7 @@ def running(
             stdout=output,
             stderr=output,
         )
-        stack.callback(_stop, balancer)
+        stack.callback(stop, balancer)
         wait_ready(f"http://127.0.0.1:{port}", balancer, seconds=30)
         yield Replicas(f"http://127.0.0.1:{port}", urls, started)
 

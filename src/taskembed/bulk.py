@@ -90,18 +90,17 @@ class BulkSummary:
 
 def _input_fingerprint(source: InputSpec) -> dict[str, Any]:
     """What identifies the input's content: path, size and mtime (of each file of a folder)."""
-    stat = source.path.stat()
     found: dict[str, Any] = {
         "path": str(source.path.resolve()),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
         "text_field": source.text_field,
         "id_field": source.id_field,
     }
     if source.path.is_dir():
-        del found["size"], found["mtime_ns"]
         stats = [(part.path.name, part.path.stat()) for part in source.files()]
         found["files"] = [[name, info.st_size, info.st_mtime_ns] for name, info in stats]
+    else:
+        stat = source.path.stat()
+        found.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     return found
 
 

@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from taskembed.io.numbered import NumberedFiles, write_atomically
 
-class ChunkStore:
+
+class ChunkStore(NumberedFiles):
     """Chunk ``i`` is ``chunk-{i:06d}.npz`` holding ``ids``, ``embeddings`` and optional extra columns."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def _path(self, index: int) -> Path:
-        return self.folder / f"chunk-{index:06d}.npz"
-
-    def has(self, index: int) -> bool:
-        """Whether chunk ``index`` was finished."""
-        return self._path(index).is_file()
+    PREFIX, SUFFIX = "chunk-", ".npz"
 
     def write(
         self, index: int, ids: np.ndarray, embeddings: np.ndarray, extra: dict[str, np.ndarray] | None = None
     ) -> None:
         """Store one finished chunk: write a temporary file, flush it to disk, then rename."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self._path(index).with_suffix(f".{uuid.uuid4().hex}.tmp")  # unique: writers never collide
-        try:
-            with tmp.open("wb") as handle:
-                arrays: dict[str, Any] = {"ids": ids, "embeddings": embeddings}
-                arrays.update({f"extra_{k}": v for k, v in (extra or {}).items()})
-                np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(self._path(index))
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def count(self) -> int:
-        """Number of finished chunks."""
-        return sum(1 for _ in self.folder.glob("chunk-*.npz")) if self.folder.is_dir() else 0
+        arrays: dict[str, Any] = {"ids": ids, "embeddings": embeddings}
+        arrays.update({f"extra_{k}": v for k, v in (extra or {}).items()})
+        write_atomically(self._path(index), lambda handle: np.savez(handle, **arrays))
 
     def read_all(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (ids, embeddings) of every finished chunk in order, one chunk in memory at a time."""

@@ -8,14 +8,13 @@ worker) leaves one copy. Files whose names start with ``_`` are ours and are ski
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from taskembed.io.numbered import NumberedFiles, write_atomically
 from taskembed.io.readers import Row, pyarrow_parquet
 from taskembed.io.writers import parquet_table
 
@@ -24,42 +23,21 @@ JOB_FILE = "_taskembed_job.json"
 STAGING_DIR = "_staging"
 
 
-def _write_atomically(table: Any, path: Path) -> None:
+def _write_table(table: Any, path: Path) -> None:
     parquet = pyarrow_parquet()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # unique: a stale writer cannot collide
-    try:
-        with tmp.open("wb") as handle:
-            parquet.write_table(table, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, lambda handle: parquet.write_table(table, handle))
 
 
-class ParquetShards:
+class ParquetShards(NumberedFiles):
     """Output shard ``i`` is ``part-{i:06d}.parquet`` with ``id``, any extra columns and ``embedding``."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def _path(self, index: int) -> Path:
-        return self.folder / f"part-{index:06d}.parquet"
-
-    def has(self, index: int) -> bool:
-        """Whether shard ``index`` was finished."""
-        return self._path(index).is_file()
+    PREFIX, SUFFIX = "part-", ".parquet"
 
     def write(
         self, index: int, ids: np.ndarray, embeddings: np.ndarray, extra: dict[str, np.ndarray] | None = None
     ) -> None:
         """Store one finished shard."""
-        _write_atomically(parquet_table(ids, embeddings, extra or {}), self._path(index))
-
-    def count(self) -> int:
-        """Number of finished shards."""
-        return sum(1 for _ in self.folder.glob("part-*.parquet")) if self.folder.is_dir() else 0
+        _write_table(parquet_table(ids, embeddings, extra or {}), self._path(index))
 
     def is_complete(self) -> bool:
         """Whether a run finished writing this folder."""
@@ -72,31 +50,23 @@ class ParquetShards:
     def finish(self) -> None:
         """Mark the folder complete and drop the staged input and stray temporary files."""
         shutil.rmtree(self.folder / STAGING_DIR, ignore_errors=True)
-        for stray in self.folder.glob(".part-*.tmp"):
+        for stray in self._stray_temporaries():
             stray.unlink(missing_ok=True)
         (self.folder / DONE_FILE).touch()
 
     def clear(self) -> None:
         """Delete what a previous run wrote here (only our files)."""
-        for path in self.folder.glob("part-*.parquet"):
+        for path in self._finished():
             path.unlink()
         for name in (DONE_FILE, JOB_FILE):
             (self.folder / name).unlink(missing_ok=True)
         shutil.rmtree(self.folder / STAGING_DIR, ignore_errors=True)
 
 
-class StagedInput:
+class StagedInput(NumberedFiles):
     """Input rows cut into shards (``id``, ``text``) that workers on any node of a cluster can read."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def _path(self, index: int) -> Path:
-        return self.folder / f"rows-{index:06d}.parquet"
-
-    def has(self, index: int) -> bool:
-        """Whether shard ``index`` was staged."""
-        return self._path(index).is_file()
+    PREFIX, SUFFIX = "rows-", ".parquet"
 
     def write(self, index: int, rows: list[Row]) -> None:
         """Stage one shard of (id, text) rows."""
@@ -109,7 +79,7 @@ class StagedInput:
                 "text": pa.array([text for _, text in rows], pa.string()),
             }
         )
-        _write_atomically(table, self._path(index))
+        _write_table(table, self._path(index))
 
     def read(self, index: int) -> list[Row]:
         """The (id, text) rows of shard ``index``, in input order."""

@@ -20,6 +20,18 @@ def read_safetensors(folder: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
+def without_prefix(
+    tensors: dict[str, torch.Tensor], prefix: str, ignored: tuple[str, ...]
+) -> dict[str, torch.Tensor]:
+    """The tensors with an optional ``prefix`` stripped from their names, minus those under ``ignored``."""
+    state = {}
+    for key, tensor in tensors.items():
+        key = key.removeprefix(prefix)
+        if not key.startswith(ignored):
+            state[key] = tensor
+    return state
+
+
 def module_shapes(model: nn.Module) -> dict[str, tuple[int, int]]:
     """(in, out) of every Linear and (rows, width) of every Embedding, by module name."""
     shapes = {}

@@ -11,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from taskembed.errors import ModelLoadError
 from taskembed.models.backbone import check_state_dict
 from taskembed.models.jinabert import JinaBertConfig, JinaBertModel
-from taskembed.models.weights import read_safetensors
+from taskembed.models.weights import read_safetensors, without_prefix
 
 FAMILY = "jina-embeddings-v2"
 IGNORED_PREFIXES = ("cls.", "pooler.")
@@ -28,21 +26,12 @@ def is_jina_v2(config: dict[str, Any]) -> bool:
     return config.get("model_type") == "bert" and config.get("position_embedding_type") == "alibi"
 
 
-def _state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    state = {}
-    for key, tensor in tensors.items():
-        key = key.removeprefix("bert.")
-        if not key.startswith(IGNORED_PREFIXES):
-            state[key] = tensor
-    return state
-
-
 def load_jinabert(folder: Path, config: dict[str, Any]) -> JinaBertModel:
     """The JinaBERT backbone of ``folder``, its weights checked against the config."""
     kind = config.get("feed_forward_type", "geglu")
     if kind not in FEED_FORWARD_TYPES:
         raise ModelLoadError(f"{folder}: feed_forward_type {kind!r} is not one of {FEED_FORWARD_TYPES}")
-    state = _state(read_safetensors(folder))
+    state = without_prefix(read_safetensors(folder), "bert.", IGNORED_PREFIXES)
     if "embeddings.word_embeddings.weight" not in state:
         raise ModelLoadError(f"{folder}: no embeddings.word_embeddings.weight; not a JinaBERT checkpoint")
     code_style = any(".mlp.up_gated_layer." in key for key in state)

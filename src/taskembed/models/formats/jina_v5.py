@@ -25,7 +25,7 @@ from taskembed.models.info import ModelInfo
 from taskembed.models.loaded import LoadedModel
 from taskembed.models.peft_adapters import read_peft_adapter, stack_banks
 from taskembed.models.ranges_store import find_ranges
-from taskembed.models.weights import module_shapes, read_safetensors
+from taskembed.models.weights import module_shapes, read_safetensors, without_prefix
 from taskembed.types import Pooling
 
 FAMILY = "jina-embeddings-v5"
@@ -97,15 +97,6 @@ def transformers_config(config: dict[str, Any], kind: str) -> Any:
     return EuroBertConfig(**values, rope_parameters=rope_parameters, attention_dropout=0.0)
 
 
-def _base_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    state = {}
-    for key, tensor in tensors.items():
-        key = key.removeprefix("model.")
-        if not key.startswith(IGNORED_PREFIXES):
-            state[key] = tensor
-    return state
-
-
 def _fixed_task(folder: Path, config: dict[str, Any]) -> str | None:
     """A pre-merged checkpoint's task: config ``task``, a single task name, or the folder name's suffix."""
     named = config.get("task") or config.get("default_task")
@@ -126,7 +117,7 @@ def load_jina_v5(folder: Path, name: str) -> LoadedModel:
     kind = backbone_kind(tensors)
     model_class = Qwen3Model if kind == "qwen3" else EuroBertModel
     model = model_class._from_config(transformers_config(config, kind), attn_implementation="sdpa")
-    state = _base_state(tensors)
+    state = without_prefix(tensors, "model.", IGNORED_PREFIXES)
     check_state_dict(model, state, folder)
     model.load_state_dict(state, strict=False)
     model.eval()

@@ -271,8 +271,7 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     from taskembed.io.readers import InputSpec
     from taskembed.options import EncodeOptions
 
-    if args.engine != "ray" and (flag := next((f for f in RAY_FLAGS if getattr(args, f) is not None), None)):
-        raise InputError(f"--{flag.replace('_', '-')} is for --engine ray")
+    _check_ray_flags(args)  # before the model loads
     embedder = _load(args)
     options = EncodeOptions.create(
         embedding_type=args.embedding_type,
@@ -305,13 +304,19 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_ray_flags(args: argparse.Namespace) -> None:
+    """The Ray flags only with ``--engine ray``, and their counts positive."""
+    if args.engine != "ray" and (flag := next((f for f in RAY_FLAGS if getattr(args, f) is not None), None)):
+        raise InputError(f"--{flag.replace('_', '-')} is for --engine ray")
+    for flag in RAY_FLAGS[1:]:
+        if (value := getattr(args, flag)) is not None and value < 1:
+            raise InputError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
+
+
 def _run_on_ray(args: argparse.Namespace, job: Any, embedder: Any) -> Any:
     """``job`` on a Ray cluster; the flags' model is loaded by each worker."""
     from taskembed.bulk_ray import RayCluster, WorkerModel, run_bulk_ray
 
-    for flag in RAY_FLAGS[1:]:
-        if (value := getattr(args, flag)) is not None and value < 1:
-            raise InputError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
     model = WorkerModel(args.model, args.backend, args.dtype, args.onnx_cache)
     cluster = RayCluster(args.address, args.num_workers, args.cpus_per_worker or args.threads)
     return run_bulk_ray(job, model, cluster, embedder=embedder, progress=not args.quiet)

@@ -81,27 +81,24 @@ class ChunkEncoder:
         self.staged = StagedInput(job.staging_dir)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Embed and store the chunks numbered in ``batch``; return their row counts.
+        """Embed and store the chunks numbered in ``batch``; return how many texts each cut.
 
         A user error (an over-long text with truncation off) comes back as the chunk's ``error`` for the
         driver to report; raising it would make Ray Data retry and wrap it.
         """
-        rows, truncated, errors = [], [], []
+        truncated, errors = [], []
         for index in batch["chunk"].tolist():
             try:
                 chunk = encode_chunk(self.embedder, self.job, self.staged.read(index))
             except TaskembedError as error:
-                rows.append(0)
                 truncated.append(0)
                 errors.append(str(error))
                 continue
             write_chunk(self.sink, index, chunk)
-            rows.append(len(chunk.ids))
             truncated.append(chunk.truncated)
             errors.append("")
         return {
             "chunk": batch["chunk"],
-            "rows": np.array(rows),
             "truncated": np.array(truncated),
             "error": np.array(errors, dtype=object),
         }
